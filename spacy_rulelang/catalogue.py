@@ -1,0 +1,153 @@
+"""The language catalogue: canonical ids, aliases and ambiguity flags, kept as JSONL data.
+
+One JSON object a line, e.g.
+{"id": "go", "name": "Go", "kind": "programming", "aliases": ["go", "golang"],
+ "ambiguous": true, "ambiguous_aliases": ["go"], "must_match": [...], "must_not_match": [...]}
+A malformed line is an error that names the file and the line.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Tuple, Union
+
+from .data import data_path
+from .errors import Errors
+
+KINDS = ("programming", "markup", "stylesheet", "query", "data", "shell", "assembly",
+         "template", "schema")
+EXAMPLE_LINE = '{"id": "go", "name": "Go", "aliases": ["go", "golang"], "ambiguous": true, "ambiguous_aliases": ["go"]}'
+CASINGS = ("strict", "cues", "any")
+_FIELDS = {"id", "name", "kind", "aliases", "ambiguous", "ambiguous_aliases", "casing",
+           "versioned_aliases", "must_match", "must_not_match"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One language: what it is called and which of its names are ordinary words."""
+
+    id: str
+    name: str
+    kind: str = "programming"
+    aliases: Tuple[str, ...] = ()
+    ambiguous: bool = False
+    ambiguous_aliases: Tuple[str, ...] = ()
+    versioned_aliases: Tuple[str, ...] = ()
+    # How an ambiguous name must be written: "strict" = in its own casing ("Go");
+    # "cues" = lowercase is fine next to a cue ("written in assembly"); "any" = lowercase is fine.
+    casing: str = "strict"
+    must_match: Tuple[str, ...] = field(default=(), compare=False)
+    must_not_match: Tuple[str, ...] = field(default=(), compare=False)
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+
+def default_catalogue_path() -> Path:
+    return data_path("languages.jsonl")
+
+
+def _problem(path, line: int, problem: str) -> ValueError:
+    return ValueError(Errors.E002.format(path=path, line=line, problem=problem, example=EXAMPLE_LINE))
+
+
+def parse_entry(record: object, path: Union[str, Path] = "<catalogue>", line: int = 0) -> Entry:
+    """Validate one catalogue record; every problem names the file and line."""
+    if not isinstance(record, dict):
+        raise _problem(path, line, "expected a JSON object")
+    unknown = set(record) - _FIELDS
+    if unknown:
+        raise _problem(path, line, f"unknown field(s) {sorted(unknown)}; allowed: {sorted(_FIELDS)}")
+    for key in ("id", "name"):
+        if not isinstance(record.get(key), str) or not record[key].strip():
+            raise _problem(path, line, f"'{key}' must be a non-empty string")
+    lists = {}
+    for key in ("aliases", "ambiguous_aliases", "versioned_aliases", "must_match", "must_not_match"):
+        value = record.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise _problem(path, line, f"'{key}' must be a list of non-empty strings")
+        lists[key] = tuple(v.strip() for v in value)
+    kind = record.get("kind", "programming")
+    if kind not in KINDS:
+        raise _problem(path, line, f"'kind' is {kind!r}; allowed: {', '.join(KINDS)}")
+    casing = record.get("casing", "strict")
+    if casing not in CASINGS:
+        raise _problem(path, line, f"'casing' is {casing!r}; allowed: {', '.join(CASINGS)}")
+    ambiguous = record.get("ambiguous", False)
+    if not isinstance(ambiguous, bool):
+        raise _problem(path, line, "'ambiguous' must be true or false")
+    aliases = tuple(dict.fromkeys(a.lower() for a in (record["name"],) + lists["aliases"]))
+    amb_aliases = tuple(a.lower() for a in lists["ambiguous_aliases"])
+    if ambiguous and not amb_aliases:
+        amb_aliases = (record["name"].lower(),)
+    if amb_aliases and not ambiguous:
+        raise _problem(path, line, "'ambiguous_aliases' is set but 'ambiguous' is false")
+    missing = [a for a in amb_aliases if a not in aliases]
+    if missing:
+        raise _problem(path, line, f"ambiguous alias(es) {missing} are not in 'aliases'")
+    return Entry(
+        id=record["id"].strip(), name=record["name"].strip(), kind=kind,
+        aliases=aliases, ambiguous=ambiguous, ambiguous_aliases=amb_aliases,
+        versioned_aliases=tuple(a.lower() for a in lists["versioned_aliases"]), casing=casing,
+        must_match=lists["must_match"], must_not_match=lists["must_not_match"],
+    )
+
+
+def read_catalogue(path: Union[str, Path]) -> List[Entry]:
+    """Read and validate a JSONL catalogue file."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(Errors.E004.format(path=path))
+    entries = []
+    with path.open(encoding="utf8") as fileh:
+        for line_no, line in enumerate(fileh, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise _problem(path, line_no, f"not valid JSON ({err.msg} at column {err.colno})") from None
+            entries.append(parse_entry(record, path, line_no))
+    return entries
+
+
+def merge_entries(base: Iterable[Entry], extra: Iterable[Entry]) -> List[Entry]:
+    """Entries of `extra` replace those of `base` with the same id; others are added."""
+    merged: Dict[str, Entry] = {e.id: e for e in base}
+    for entry in extra:
+        merged[entry.id] = entry
+    return list(merged.values())
+
+
+def check_unique_aliases(entries: Iterable[Entry], path: Union[str, Path] = "<catalogue>") -> None:
+    """An alias that names two languages would make ids arbitrary: refuse it."""
+    owner: Dict[str, str] = {}
+    for line, entry in enumerate(entries, start=1):
+        for alias in entry.aliases + entry.versioned_aliases:
+            other = owner.setdefault(alias, entry.id)
+            if other != entry.id:
+                raise ValueError(Errors.E005.format(path=path, line=line, alias=alias,
+                                                    id=entry.id, other=other))
+
+
+def load_catalogue(path: Optional[Union[str, Path]] = None, extend: bool = True) -> List[Entry]:
+    """The packaged catalogue, a user's file added to it (extend) or in its place."""
+    entries = read_catalogue(default_catalogue_path()) if (path is None or extend) else []
+    if path is not None:
+        entries = merge_entries(entries, read_catalogue(path))
+    check_unique_aliases(entries, path or default_catalogue_path())
+    return entries
+
+
+def entries_to_jsonl(entries: Iterable[Entry]) -> str:
+    return "".join(json.dumps(e.to_json(), ensure_ascii=False) + "\n" for e in entries)
+
+
+def entries_from_jsonl(text: str, path: str = "<bytes>") -> List[Entry]:
+    entries = []
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            entries.append(parse_entry(json.loads(line), path, line_no))
+    return entries

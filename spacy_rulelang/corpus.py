@@ -1,0 +1,158 @@
+"""Read StackOverflowNER CoNLL files, JSONL texts and DocBins as streams of Docs.
+
+Every reader is a generator, so callers that stream (convert, compare, evaluate)
+keep constant memory in the number of sentences. Errors name the file and line.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple, Union
+
+import srsly
+from spacy.tokens import Doc, DocBin, Span
+from spacy.vocab import Vocab
+
+from .errors import Errors
+
+DEFAULT_LABEL_MAP: Dict[str, str] = {"Language": "PROG_LANG"}
+N_COLUMNS = 4
+CONLL_SUFFIXES = {".txt", ".conll", ".bio", ".tsv"}
+
+Sentence = Tuple[List[str], List[str], int]  # words, tags, first line number
+
+
+def read_conll_sentences(path: Union[str, Path]) -> Iterator[Sentence]:
+    """Yield (words, tags, line) per sentence of a StackOverflowNER file.
+
+    A blank (or whitespace-only) line ends a sentence; every other line must have
+    exactly four tab-separated columns and a BIO tag in the second.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(Errors.E022.format(path=path))
+    words: List[str] = []
+    tags: List[str] = []
+    start = 0
+    with path.open(encoding="utf8") as fileh:
+        for line_no, line in enumerate(fileh, start=1):
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                if words:
+                    yield words, tags, start
+                words, tags = [], []
+                continue
+            cols = line.split("\t")
+            if len(cols) != N_COLUMNS:
+                raise ValueError(
+                    Errors.E020.format(path=path, line=line_no, expected=N_COLUMNS,
+                                       found=len(cols), text=line[:80])
+                )
+            tag = cols[1]
+            if not (tag == "O" or (len(tag) > 2 and tag[:2] in ("B-", "I-"))):
+                raise ValueError(Errors.E021.format(path=path, line=line_no, tag=tag))
+            if not words:
+                start = line_no
+            words.append(cols[0])
+            tags.append(tag)
+    if words:
+        yield words, tags, start
+
+
+def bio_to_spans(tags: List[str], label_map: Dict[str, str]) -> List[Tuple[int, int, str]]:
+    """Turn BIO tags into (start, end, label) token spans, keeping mapped types only.
+
+    A stray I- tag without a B- (it happens in the corpus) starts a new span, as
+    conlleval does.
+    """
+    spans: List[Tuple[int, int, str]] = []
+    start: Optional[int] = None
+    current = None
+    for i, tag in enumerate(tags + ["O"]):
+        prefix, _, etype = tag.partition("-")
+        continues = prefix == "I" and etype == current
+        if start is not None and not continues:
+            spans.append((start, i, label_map[current]))
+            start, current = None, None
+        if prefix in ("B", "I") and etype in label_map and not continues:
+            start, current = i, etype
+    return spans
+
+
+def sentence_to_doc(vocab: Vocab, words: List[str], tags: List[str],
+                    label_map: Dict[str, str] = DEFAULT_LABEL_MAP) -> Doc:
+    """A pre-tokenized Doc (space after every word) with the mapped entities as gold."""
+    doc = Doc(vocab, words=words, spaces=[True] * (len(words) - 1) + [False])
+    doc.ents = [Span(doc, s, e, label=label) for s, e, label in bio_to_spans(tags, label_map)]
+    return doc
+
+
+def read_conll(path: Union[str, Path], vocab: Vocab,
+               label_map: Dict[str, str] = DEFAULT_LABEL_MAP) -> Iterator[Doc]:
+    """Stream gold Docs from a StackOverflowNER CoNLL file, one per sentence."""
+    for words, tags, _ in read_conll_sentences(path):
+        yield sentence_to_doc(vocab, words, tags, label_map)
+
+
+def read_jsonl_texts(path: Union[str, Path]) -> Iterator[Tuple[str, dict]]:
+    """Stream (text, record) from JSONL; a bad line raises with its number."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(Errors.E022.format(path=path))
+    with path.open(encoding="utf8") as fileh:
+        for line_no, line in enumerate(fileh, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = srsly.json_loads(line)
+            except ValueError as err:
+                raise ValueError(Errors.E024.format(path=path, line=line_no, err=err)) from None
+            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                raise ValueError(Errors.E025.format(path=path, line=line_no))
+            yield record["text"], record
+
+
+def read_docbin(path: Union[str, Path], vocab: Vocab) -> Iterator[Doc]:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(Errors.E022.format(path=path))
+    yield from DocBin().from_disk(path).get_docs(vocab)
+
+
+def data_kind(path: Union[str, Path]) -> str:
+    """'spacy', 'conll' or 'jsonl' by file suffix; anything else is a clear error."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".spacy":
+        return "spacy"
+    if suffix == ".jsonl":
+        return "jsonl"
+    if suffix in CONLL_SUFFIXES:
+        return "conll"
+    raise ValueError(Errors.E023.format(path=path))
+
+
+def read_gold_docs(path: Union[str, Path], vocab: Vocab,
+                   label_map: Dict[str, str] = DEFAULT_LABEL_MAP) -> Iterator[Doc]:
+    """Gold docs from a .spacy or CoNLL file (JSONL has no gold: use read_jsonl_texts)."""
+    kind = data_kind(path)
+    if kind == "spacy":
+        return read_docbin(path, vocab)
+    if kind == "conll":
+        return read_conll(path, vocab, label_map)
+    raise ValueError(Errors.E023.format(path=path))
+
+
+def raw_text_of(doc: Doc) -> str:
+    """The sentence as a user would type it: tokens joined by single spaces."""
+    return " ".join(t.text for t in doc)
+
+
+def write_docbin(docs: Iterable[Doc], path: Union[str, Path]) -> int:
+    """Write docs to a .spacy file; returns how many were written."""
+    db = DocBin(store_user_data=False)
+    n = 0
+    for doc in docs:
+        db.add(doc)
+        n += 1
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db.to_disk(path)
+    return n

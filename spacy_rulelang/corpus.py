@@ -156,3 +156,8 @@ def write_docbin(docs: Iterable[Doc], path: Union[str, Path]) -> int:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     db.to_disk(path)
     return n
+
+
+def as_input_doc(gold: Doc, vocab: Vocab) -> Doc:
+    """A fresh, unannotated doc with the gold doc's words, for a pipeline to annotate."""
+    return Doc(vocab, words=[t.text for t in gold], spaces=[bool(t.whitespace_) for t in gold])

@@ -43,11 +43,21 @@ def tagger_nlp():
         pytest.skip(f"{TAGGER_PACKAGE} is not installed (pip install -e '.[dev]')")
 
 
-@pytest.fixture
-def rule_nlp(tagger_nlp):
-    """A tagger pipeline with a fresh rulelang component on top (no shared state)."""
+def _tagger_with_rulelang():
     import spacy
 
     nlp = spacy.load(TAGGER_PACKAGE, exclude=["ner", "parser", "lemmatizer"])
     nlp.add_pipe("rulelang")
     return nlp
+
+
+@pytest.fixture(scope="session")
+def rule_nlp(tagger_nlp):
+    """A tagger pipeline with the default rulelang on top; shared, so do not change it."""
+    return _tagger_with_rulelang()
+
+
+@pytest.fixture
+def fresh_rule_nlp(tagger_nlp):
+    """Like rule_nlp, but a new pipeline that a test may change."""
+    return _tagger_with_rulelang()

@@ -1,0 +1,14 @@
+"""Command line: `python -m spacy_rulelang COMMAND` (or `spacy-rulelang COMMAND`)."""
+from ._app import app
+
+# Importing a module registers its commands on `app`.
+from . import tag, convert, benchmark  # noqa: E402,F401  rule component
+from . import compare  # noqa: E402,F401  comparison stage
+from . import evaluate, project_helpers  # noqa: E402,F401  project workflow
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,86 @@
+"""`tag`: print the language mentions in texts, with the rule that accepted each."""
+from __future__ import annotations
+
+import sys
+from typing import Iterable, Iterator, List, Optional
+
+import srsly
+import typer
+from spacy.language import Language
+from spacy.tokens import Doc
+from wasabi import msg
+
+from ..pipeline import NO_TAGGER, load_with_rulelang
+from ._app import app
+
+
+def read_texts(lines: Iterable[str]) -> Iterator[str]:
+    """One text a line; a line that starts with "{" is JSON with a "text" field."""
+    for line_no, line in enumerate(lines, start=1):
+        line = line.rstrip("\n")
+        if line.lstrip().startswith("{"):
+            try:
+                record = srsly.json_loads(line)
+            except ValueError as err:
+                raise ValueError(f"stdin, line {line_no}: not valid JSON ({err})") from None
+            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                raise ValueError(f"stdin, line {line_no}: a JSON line needs a string \"text\" field")
+            yield record["text"]
+        elif line.strip():
+            yield line
+
+
+def doc_record(doc: Doc, key: str = "rulelang", explain: Optional[list] = None) -> dict:
+    record = {
+        "text": doc.text,
+        "spans": [
+            {"start": s.start_char, "end": s.end_char, "text": s.text, "label": s.label_, "id": s.id_,
+             "rule": s._.rulelang_rule, "version": s._.rulelang_version, "score": s._.rulelang_score}
+            for s in doc.spans[key]
+        ],
+    }
+    if explain is not None:
+        record["candidates"] = explain
+    return record
+
+
+def tag_texts(nlp: Language, texts: Iterable[str], explain: bool = False) -> Iterator[dict]:
+    ruler = nlp.get_pipe("rulelang")
+    for doc in nlp.pipe(texts):
+        why = None
+        if explain:
+            why = [{"text": doc[c.start:c.end].text, "id": c.entry.id, "rule": c.rule, "rejected_by": c.rejected_by}
+                   for c in ruler.explain(doc)]
+        yield doc_record(doc, ruler.key, why)
+
+
+@app.command("tag")
+def tag_cli(
+    # fmt: off
+    text: Optional[str] = typer.Argument(None, help="Text to tag; without it, read stdin (one text a line, or JSONL with \"text\")"),
+    pipeline: str = typer.Option("en_core_web_sm", "--pipeline", "-p", help=f"Pipeline with a tagger (name or path), or '{NO_TAGGER}'"),
+    pos_model: Optional[str] = typer.Option(None, "--pos-model", help="Give rulelang its own POS source (use with --pipeline blank)"),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object a line"),
+    explain: bool = typer.Option(False, "--explain", help="Also show candidates that a rule rejected"),
+    # fmt: on
+) -> None:
+    """Find programming-language mentions and say which rule accepted each."""
+    config = {"pos_model": pos_model} if pos_model else {}
+    try:
+        nlp = load_with_rulelang(pipeline, config)
+        texts: List[str] = [text] if text is not None else list(read_texts(sys.stdin))
+        for record in tag_texts(nlp, texts, explain):
+            if as_json:
+                print(srsly.json_dumps(record))
+                continue
+            msg.divider(record["text"][:80])
+            rows = [(s["text"], s["id"], s["rule"], s["version"] or "") for s in record["spans"]]
+            if rows:
+                msg.table(rows, header=("mention", "id", "rule", "version"), divider=True)
+            else:
+                msg.text("no language mentions")
+            for cand in record.get("candidates", []):
+                if cand["rejected_by"] or not cand["rule"]:
+                    msg.text(f"  rejected: {cand['text']!r} ({cand['id']}) by {cand['rejected_by'] or 'no rule'}")
+    except (OSError, ValueError) as err:
+        msg.fail(str(err), exits=1)

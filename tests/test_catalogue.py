@@ -1,0 +1,105 @@
+"""The catalogue as data: validation errors name file and line; examples are checked."""
+import json
+
+import pytest
+import spacy
+
+from spacy_rulelang.catalogue import default_catalogue_path, load_catalogue, read_catalogue
+from spacy_rulelang.corpus import read_conll_sentences, bio_to_spans
+
+ENTRIES = load_catalogue()
+AMBIGUOUS = [e for e in ENTRIES if e.ambiguous]
+# Labelled "Language" in the train split but not languages (or tokenization debris).
+NOT_LANGUAGES_IN_TRAIN = {"android", "opendds", "pythons", "pythonwith", "ruby-on-rails-2-3-9-released",
+                          "+css", "+html", "java ,", "bb code", "html js"}
+
+
+def test_catalogue_is_large_and_has_ambiguous_entries():
+    assert len(ENTRIES) >= 100
+    assert {"go", "r", "c", "d", "swift", "rust", "ruby", "julia", "dart", "crystal", "scheme",
+            "shell", "assembly", "processing"} <= {e.id for e in AMBIGUOUS}
+    js = {e.id: e for e in ENTRIES}["javascript"]
+    assert {"js", "javascript", "ecmascript"} <= set(js.aliases)
+
+
+@pytest.mark.parametrize("entry", AMBIGUOUS, ids=lambda e: e.id)
+def test_catalogue_ambiguous_entries_have_examples(entry):
+    assert len(entry.must_match) >= 2 and len(entry.must_not_match) >= 2
+
+
+EXAMPLES = [(e.id, text, True) for e in AMBIGUOUS for text in e.must_match] + \
+           [(e.id, text, False) for e in AMBIGUOUS for text in e.must_not_match]
+
+
+@pytest.mark.parametrize("lang_id,text,expected", EXAMPLES, ids=[f"{i}:{t[:30]}" for i, t, _ in EXAMPLES])
+def test_catalogue_examples(rule_nlp, lang_id, text, expected):
+    doc = rule_nlp(text)
+    ids = {part for s in doc.spans["rulelang"] for part in s.id_.split("+")}
+    assert (lang_id in ids) is expected, [(s.text, s.id_, s._.rulelang_rule) for s in doc.spans["rulelang"]]
+
+
+def test_catalogue_covers_every_language_labelled_in_train(data_dir):
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("rulelang", config={"pos_checks": False})
+    missing = set()
+    for words, tags, _ in read_conll_sentences(data_dir / "train.txt"):
+        for start, end, _ in bio_to_spans(tags, {"Language": "PROG_LANG"}):
+            text = " ".join(words[start:end])
+            if text.lower() in NOT_LANGUAGES_IN_TRAIN:
+                continue
+            doc = nlp.make_doc(text)
+            if not ruler.finder(doc):
+                missing.add(text)
+    assert not missing
+
+
+def write_lines(path, lines):
+    path.write_text("\n".join(lines) + "\n", encoding="utf8")
+    return path
+
+
+GOOD = json.dumps({"id": "mylang", "name": "MyLang", "aliases": ["mylang", "myl"]})
+
+
+@pytest.mark.parametrize("bad,problem", [
+    ('{"id": "x", "name": "X"', "not valid JSON"),
+    ('["x"]', "expected a JSON object"),
+    ('{"id": "x"}', "'name' must be a non-empty string"),
+    ('{"id": "x", "name": "X", "kind": "music"}', "'kind' is 'music'"),
+    ('{"id": "x", "name": "X", "aliases": "x"}', "'aliases' must be a list"),
+    ('{"id": "x", "name": "X", "colour": "red"}', "unknown field"),
+    ('{"id": "x", "name": "X", "ambiguous": true, "ambiguous_aliases": ["y"]}', "not in 'aliases'"),
+])
+def test_catalogue_malformed_line_names_file_and_line(tmp_path, bad, problem):
+    path = write_lines(tmp_path / "langs.jsonl", [GOOD, "", bad])
+    with pytest.raises(ValueError) as err:
+        read_catalogue(path)
+    assert "[E002]" in str(err.value) and f"{path}, line 3" in str(err.value) and problem in str(err.value)
+
+
+def test_catalogue_duplicate_alias_is_an_error(tmp_path):
+    path = write_lines(tmp_path / "langs.jsonl", [json.dumps({"id": "notpython", "name": "NP", "aliases": ["python"]})])
+    with pytest.raises(ValueError, match=r"\[E005\].*'python'"):
+        load_catalogue(path, extend=True)
+
+
+def test_catalogue_user_file_extends_or_replaces(tmp_path):
+    path = write_lines(tmp_path / "langs.jsonl", [GOOD])
+    nlp = spacy.blank("en")
+    nlp.add_pipe("rulelang", config={"catalogue": str(path), "pos_checks": False})
+    doc = nlp("MyLang beats Python")
+    assert [(s.text, s.id_) for s in doc.spans["rulelang"]] == [("MyLang", "mylang"), ("Python", "python")]
+    only = spacy.blank("en")
+    only.add_pipe("rulelang", config={"catalogue": str(path), "extend_catalogue": False, "pos_checks": False})
+    doc = only("MyLang beats Python")
+    assert [s.text for s in doc.spans["rulelang"]] == ["MyLang"]
+
+
+def test_catalogue_missing_file_is_a_clear_error(tmp_path):
+    nlp = spacy.blank("en")
+    with pytest.raises(FileNotFoundError, match=r"\[E004\]"):
+        nlp.add_pipe("rulelang", config={"catalogue": str(tmp_path / "nope.jsonl")})
+
+
+def test_catalogue_default_file_is_packaged():
+    assert default_catalogue_path().exists()

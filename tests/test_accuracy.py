@@ -25,16 +25,10 @@ def test_accuracy_test_split_raw_text_within_002(rule_nlp, test_gold):
     assert all(rule for rule in raw.per_rule)
 
 
-def test_accuracy_beats_plain_gazetteer(data_dir, rule_nlp, test_gold):
-    """The catalogue as a case-insensitive gazetteer (all rules off but the alias match)."""
-    import spacy
+def test_accuracy_beats_plain_gazetteer(rule_nlp, test_gold):
+    """The catalogue as a case-insensitive gazetteer (spaCy's EntityRuler) is far worse."""
+    from spacy_rulelang.benchmark import score_gazetteer
 
-    from spacy_rulelang.rules import ALL_RULES
-
-    nlp = spacy.blank("en")
-    keep = {"unambiguous_alias"}
-    nlp.add_pipe("rulelang", config={"pos_checks": False,
-                                     "disabled_rules": [r for r in ALL_RULES if r not in keep]})
-    gazetteer = score_rules(nlp, test_gold, "tokens")
+    gazetteer = score_gazetteer(rule_nlp, test_gold)
     rules = score_rules(rule_nlp, test_gold, "tokens")
-    assert rules.f1 > gazetteer.f1 + 0.05
+    assert rules.precision > gazetteer.precision + 0.1 and rules.f1 > gazetteer.f1 + 0.05

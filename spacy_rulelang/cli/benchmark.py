@@ -8,7 +8,7 @@ import srsly
 import typer
 from wasabi import msg
 
-from ..benchmark import lazy_pos_speed, load_gold, matcher_speed, score_rules
+from ..benchmark import lazy_pos_speed, load_gold, matcher_speed, score_gazetteer, score_rules
 from ..pipeline import load_with_rulelang
 from ._app import app
 
@@ -24,6 +24,9 @@ def run_benchmark(data: Path, pipeline: str, pos_model: Optional[str] = None, li
         acc = score_rules(nlp, gold, mode)
         result["accuracy"][mode] = {"p": acc.precision, "r": acc.recall, "f": acc.f1, "per_rule": acc.per_rule}
         rows.append((f"rules ({mode})", f"{acc.precision:.3f}", f"{acc.recall:.3f}", f"{acc.f1:.3f}"))
+    gaz = score_gazetteer(nlp, gold)
+    result["accuracy"]["gazetteer"] = {"p": gaz.precision, "r": gaz.recall, "f": gaz.f1}
+    rows.append(("gazetteer (EntityRuler, same catalogue)", f"{gaz.precision:.3f}", f"{gaz.recall:.3f}", f"{gaz.f1:.3f}"))
     msg.divider(f"Accuracy on {data} ({len(gold)} docs, exact span match)")
     msg.table(rows, header=("system", "P", "R", "F1"), divider=True)
     per_rule = result["accuracy"]["tokens"]["per_rule"]

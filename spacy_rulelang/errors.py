@@ -59,9 +59,9 @@ class Errors(metaclass=ErrorsWithCodes):
     E101 = ("Could not load the pipeline '{pipeline}': {err}. Pass an installed pipeline "
             "package (e.g. en_core_web_sm) or a directory that has a config.cfg.")
     E102 = ("The 'rulelang' component '{name}' writes its spans to doc.ents (write_ents=True), "
-            "so doc.ents would mix rules and model. Pass model_key (CLI: --model-key) naming "
-            "the span key that holds the model's own entities, or set "
-            "config={{'write_ents': False}} on '{name}'.")
+            "so {where} would mix rules and model. Set config={{'write_ents': False}} on "
+            "'{name}' (the compare command does this for you), or pass model_key naming a "
+            "span key that holds the model's own entities.")
     E103 = "{setting} must be at least {minimum}, got {value}."
     E104 = "The output path {path} exists and is not a directory. Pass a directory for --output."
     E105 = ("The span key '{key}' ({setting}) is not in doc.spans (keys present: {keys}). Check "

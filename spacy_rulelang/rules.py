@@ -159,7 +159,7 @@ class RuleSet:
             cand.rule = None
             cand.rejected_by = cand.rejected_by or self._reject_any(doc, lowers, cand)
             if cand.rejected_by is None:
-                self._accept_strong(doc, lowers, cand)
+                self._accept_strong(cand)
             if cand.rejected_by is None and cand.rule is None:
                 pending.append(cand)
         for cand in pending:
@@ -180,8 +180,7 @@ class RuleSet:
         entry, conv = cand.entry, self.conv
         prev = lowers[cand.start - 1] if cand.start > 0 else ""
         nxt = lowers[cand.end] if cand.end < len(lowers) else ""
-        nxt2 = lowers[cand.end + 1] if cand.end + 1 < len(lowers) else ""
-        if self.on("code_token") and not cand.compound and self._in_code(doc, lowers, cand, prev, nxt):
+        if self.on("code_token") and not cand.compound and self._in_code(doc, cand, prev, nxt):
             return "code_token"
         if self.on("data_format") and entry.kind == "data":
             return "data_format"
@@ -193,16 +192,16 @@ class RuleSet:
             ):
                 return "file_type"
         if self.on("product_name"):
-            after = conv.product_after
-            if nxt in after.get(entry.id, ()) or nxt in after.get("*", ()) or prev in conv.product_before.get(entry.id, ()) \
-                    or prev in conv.product_before.get("*", ()):
+            after, before = conv.product_after, conv.product_before
+            if nxt in after.get(entry.id, ()) or nxt in after.get("*", ()) \
+                    or prev in before.get(entry.id, ()) or prev in before.get("*", ()):
                 return "product_name"
         if cand.ambiguous and len(cand.alias.text) == 1 and self.on("single_letter"):
             if self._letter_context(doc, cand):
                 return "single_letter"
         return None
 
-    def _in_code(self, doc: Doc, lowers: List[str], cand: Candidate, prev: str, nxt: str) -> bool:
+    def _in_code(self, doc: Doc, cand: Candidate, prev: str, nxt: str) -> bool:
         """`java . util`, `java -jar`, `$php`: the name is part of code, not prose."""
         conv = self.conv
         if prev == ".":
@@ -235,7 +234,8 @@ class RuleSet:
         return False
 
     # -- acceptance -------------------------------------------------------
-    def _accept_strong(self, doc: Doc, lowers: List[str], cand: Candidate) -> None:
+    def _accept_strong(self, cand: Candidate) -> None:
+        """Names that need no context: unambiguous, versioned, compound, or with a version."""
         if cand.compound and self.on("compound_token"):
             cand.rule = "compound_token"
         elif cand.alias.versioned_only:

@@ -171,7 +171,7 @@ class RuleLang:
 
     def match(self, doc: Doc) -> List[Span]:
         if self.pos_checks and self.pos_source is None and len(doc) and not doc.has_annotation("POS"):
-            raise ValueError(Errors.E001)
+            raise ValueError(Errors.E001.format())
         accepted = self.rules.decide(doc, self.finder(doc), self.finder, self._ensure_pos)
         return [self._make_span(doc, cand) for cand in accepted]
 

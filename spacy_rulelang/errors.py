@@ -55,7 +55,7 @@ class Errors(metaclass=ErrorsWithCodes):
             "The comparison needs rule spans: add the component after the tagger and save the "
             "pipeline, e.g. nlp = spacy.load('{pipeline}'); nlp.add_pipe('rulelang'); "
             "nlp.to_disk('my_pipeline'), then pass my_pipeline (or the project's "
-            "training/model-best-rulelang) as PIPELINE.")
+            "training/assembled) as PIPELINE.")
     E101 = ("Could not load the pipeline '{pipeline}': {err}. Pass an installed pipeline "
             "package (e.g. en_core_web_sm) or a directory that has a config.cfg.")
     E102 = ("The 'rulelang' component '{name}' writes its spans to doc.ents (write_ents=True), "
@@ -68,8 +68,7 @@ class Errors(metaclass=ErrorsWithCodes):
             "the name: rulelang writes 'rulelang' by default, rulelang_merge keeps the model's "
             "own entities under 'model'.")
     E106 = ("A span must be a (start, end, label) tuple or a spaCy Span, got {type}: {value}.")
-    E107 = "Unknown disagreement category {name!r}. Allowed: {allowed}."
-    E108 = "No sentences to compare in {path}: the file is empty (or every line is blank)."
+    E108 = "No sentences to compare in {path}: the file is empty, or --limit is 0."
 
     # --- merge step and project workflow (E200-E249) ---
     E200 = ("Unknown value {value!r} for '{setting}' of the 'rulelang_merge' component. "

@@ -1,0 +1,168 @@
+"""`compare` and `benchmark-compare`: rules vs model, as reviewable items.
+
+Thin typer wrappers over plain functions (`compare`, `benchmark_compare`) that
+print through wasabi and exit through `msg.fail(..., exits=1)` on bad input.
+"""
+from __future__ import annotations
+
+import math
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import typer
+from wasabi import Printer
+
+from ..compare.core import CATEGORIES
+from ..compare.runner import OUTPUT_FILES, _raw_items, load_pipeline, run_compare
+from ..corpus import data_kind
+from ..errors import Errors
+from ._app import app
+
+BENCHMARK_MIN_DOCS = 100_000
+CHECKPOINTS = (0.1, 0.25, 0.5, 0.75, 1.0)
+
+
+def check_data(data: Path) -> None:
+    data_kind(data)
+    if not Path(data).exists():
+        raise FileNotFoundError(Errors.E022.format(path=data))
+
+
+def _split(value: Optional[str]) -> Optional[List[str]]:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+@app.command("compare")
+def compare_cli(
+    # fmt: off
+    pipeline: str = typer.Argument(..., help="Pipeline name or path; it must contain the 'rulelang' component"),
+    data: Path = typer.Argument(..., help="Gold .spacy file, StackOverflowNER CoNLL file, or JSONL with a \"text\" field (no gold)"),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder for disagreements.jsonl, report.html, summary.json, calibration.json"),
+    n_process: int = typer.Option(1, "--n-process", "-n", help="Processes for nlp.pipe"),
+    gold: bool = typer.Option(True, "--gold/--no-gold", help="Use the data's gold spans (ignored for JSONL)"),
+    model_key: Optional[str] = typer.Option(None, "--model-key", help="Span key with the model's own entities (default: doc.ents; 'model' when the pipeline has rulelang_merge)"),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Read only the first N sentences"),
+    max_examples: int = typer.Option(500, "--max-examples", help="Examples kept (highest priority) in report.html"),
+    dataset: str = typer.Option("rulelang_compare", "--dataset", help="Prodigy dataset name, used in the _session_id of each version"),
+    labels: Optional[str] = typer.Option(None, "--labels", help="Comma-separated labels to compare (default: the rulelang component's label)"),
+    batch_size: int = typer.Option(64, "--batch-size", help="Batch size for nlp.pipe"),
+    # fmt: on
+):
+    """Run rules and model side by side and export their disagreements for review."""
+    compare(pipeline, data, output, n_process=n_process, use_gold=gold, model_key=model_key,
+            limit=limit, max_examples=max_examples, dataset=dataset, labels=_split(labels),
+            batch_size=batch_size, silent=False)
+
+
+def compare(pipeline: str, data: Path, output: Path, *, n_process: int = 1,
+            use_gold: bool = True, model_key: Optional[str] = None, limit: Optional[int] = None,
+            max_examples: int = 500, dataset: str = "rulelang_compare",
+            labels: Optional[List[str]] = None, batch_size: int = 64,
+            silent: bool = True) -> Dict[str, object]:
+    msg = Printer(no_print=silent)
+    try:
+        check_data(data)  # before the (slow) pipeline load
+        nlp, notes = load_pipeline(pipeline, model_key)
+        n_load_notes = len(notes)
+        for note in notes:
+            msg.info(note)
+        summary = run_compare(nlp, data, output, pipeline=pipeline, model_key=model_key,
+                              use_gold=use_gold, limit=limit, max_examples=max_examples,
+                              dataset=dataset, n_process=n_process, batch_size=batch_size,
+                              labels=labels, show_progress=not silent, notes=notes)
+    except (ValueError, FileNotFoundError, TypeError) as err:
+        Printer().fail("Comparison failed; nothing in the output folder was changed.",
+                       str(err), exits=1)
+        raise  # unreachable: fail() exits
+    for note in notes[n_load_notes:]:
+        msg.info(note)
+    docs = summary["docs"]
+    msg.good(f"Compared {docs['in']} docs ({summary['n_words']} words): "
+             f"{docs['with_disagreements']} with disagreements, "
+             f"{docs['without_disagreements']} without, {sum(docs['skipped'].values())} skipped")
+    msg.table([(c, summary["categories"][c]) for c in CATEGORIES],
+              header=("category", "count"), aligns=("l", "r"))
+    for name in OUTPUT_FILES:
+        msg.text(f"  {Path(output) / name}")
+    return summary
+
+
+def _rss_mb() -> float:
+    """Current resident memory (Linux /proc), falling back to the peak."""
+    try:
+        with open("/proc/self/statm") as fileh:
+            pages = int(fileh.read().split()[1])
+        return pages * resource.getpagesize() / 1e6
+    except (OSError, ValueError, IndexError):
+        return _peak_mb()
+
+
+def _peak_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1e6 if sys.platform == "darwin" else peak * 1024 / 1e6  # bytes vs KiB
+
+
+@app.command("benchmark-compare")
+def benchmark_compare_cli(
+    # fmt: off
+    pipeline: str = typer.Argument(..., help="Pipeline name or path with the 'rulelang' component"),
+    data: Path = typer.Argument(..., help="Gold .spacy / CoNLL file or JSONL texts"),
+    repeat: int = typer.Option(0, "--repeat", "-r", help="Passes over the corpus (0: enough for --min-docs)"),
+    min_docs: int = typer.Option(BENCHMARK_MIN_DOCS, "--min-docs", help="Sentences to reach when --repeat is 0"),
+    n_process: int = typer.Option(1, "--n-process", "-n", help="Processes for nlp.pipe"),
+    model_key: Optional[str] = typer.Option(None, "--model-key", help="Span key with the model's own entities"),
+    batch_size: int = typer.Option(64, "--batch-size", help="Batch size for nlp.pipe"),
+    # fmt: on
+):
+    """Words/second and memory of the comparison stage over a repeated corpus."""
+    benchmark_compare(pipeline, data, repeat=repeat, min_docs=min_docs, n_process=n_process,
+                      model_key=model_key, batch_size=batch_size, silent=False)
+
+
+def benchmark_compare(pipeline: str, data: Path, *, repeat: int = 0,
+                      min_docs: int = BENCHMARK_MIN_DOCS, n_process: int = 1,
+                      model_key: Optional[str] = None, batch_size: int = 64,
+                      silent: bool = True) -> List[Dict[str, float]]:
+    """Streams the corpus `repeat` times (a generator, never a list) through the
+    whole comparison (outputs go to a temporary folder) and samples memory at
+    10/25/50/75/100% of the docs. With n_process > 1 the workers' memory is not counted."""
+    msg = Printer(no_print=silent)
+    try:
+        check_data(data)
+        nlp, _ = load_pipeline(pipeline, model_key)
+        n_sentences = sum(1 for _ in _raw_items(Path(data), data_kind(data), nlp, 1))
+        if repeat <= 0:
+            repeat = max(1, math.ceil(min_docs / max(1, n_sentences)))
+        total = n_sentences * repeat
+        marks = sorted({max(1, int(total * c)) for c in CHECKPOINTS})
+        rows: List[Dict[str, float]] = []
+        start = time.perf_counter()
+
+        def on_doc(n_docs: int, n_words: int) -> None:
+            if marks and n_docs >= marks[0]:
+                marks.pop(0)
+                elapsed = time.perf_counter() - start
+                rows.append({"docs": n_docs, "words": n_words, "seconds": round(elapsed, 2),
+                             "words_per_second": round(n_words / elapsed) if elapsed else 0.0,
+                             "rss_mb": round(_rss_mb(), 1), "peak_mb": round(_peak_mb(), 1)})
+
+        msg.info(f"{n_sentences} sentences x {repeat} = {total} docs")
+        with tempfile.TemporaryDirectory() as tmp:
+            run_compare(nlp, data, tmp, pipeline=pipeline, model_key=model_key,
+                        n_process=n_process, batch_size=batch_size, repeat=repeat,
+                        show_progress=not silent, on_doc=on_doc)
+    except (ValueError, FileNotFoundError, TypeError) as err:
+        Printer().fail("Benchmark failed.", str(err), exits=1)
+        raise
+    table = [(f"{100 * r['docs'] / total:.0f}%", r["docs"], r["words"], r["seconds"],
+              r["words_per_second"], r["rss_mb"], r["peak_mb"]) for r in rows]
+    msg.table(table, header=("progress", "docs", "words", "s", "words/s", "RSS MB", "peak MB"),
+              aligns=("r",) * 7)
+    if len(rows) >= 2:
+        msg.info(f"RSS from {rows[0]['docs']} to {rows[-1]['docs']} docs: "
+                 f"{rows[-1]['rss_mb'] - rows[0]['rss_mb']:+.1f} MB")
+    return rows

@@ -1,0 +1,288 @@
+"""Stream a corpus through the pipeline and write the four comparison outputs.
+
+Why streaming: `nlp.pipe(..., as_tuples=True, n_process=N)` keeps input order,
+so each doc's tasks are written as it arrives, the report keeps a bounded heap,
+and the summary only counts: memory is constant in the number of docs and the
+outputs are byte-identical from one run to the next (and for any n_process).
+Gold docs are re-run from their words (Doc(vocab, words, spaces)) so the
+pipeline's tokens align with gold; gold spans ride along in doc.spans.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from tqdm import tqdm
+
+from ..corpus import as_input_doc, data_kind, read_gold_docs, read_jsonl_texts
+from ..errors import Errors
+from .calibration import calibration_from_stats
+from .component import read_disagreements
+from .core import SpanTuple, restrict_labels
+from .export import example_tasks, token_offsets
+from .outputs import AtomicOutputs
+from .ranking import Ranker, example_priority
+from .report import ReportBuilder, render_example
+from .summary import SummaryStats, categories_of
+
+RULELANG_FACTORY = "rulelang"
+MERGE_FACTORY = "rulelang_merge"
+MERGE_MODEL_KEY = "model"  # where rulelang_merge keeps the model's own entities
+COMPARE_NAME = "rulelang_compare_run"
+GOLD_KEY = "rulelang_gold"
+OUTPUT_KEY = "rulelang_disagreements"
+OUTPUT_FILES = ("disagreements.jsonl", "report.html", "summary.json", "calibration.json")
+
+
+@dataclass(frozen=True)
+class Setup:
+    rules_key: str
+    model_key: Optional[str]
+    labels: List[str]
+    rule_names: List[str]
+
+
+def components_by_factory(nlp: Language, factory: str) -> List[str]:
+    return [name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory == factory]
+
+
+def _writes_ents(nlp: Language, names: Sequence[str]) -> List[str]:
+    return [n for n in names if nlp.get_pipe_config(n).get("write_ents", True)]
+
+
+def load_pipeline(pipeline: str, model_key: Optional[str] = None) -> Tuple[Language, List[str]]:
+    """Load PIPELINE (name or path); returns (nlp, notes for the user).
+
+    A rulelang component with write_ents=True would mix its spans into doc.ents
+    (and into what rulelang_merge copies as the model's entities), so the pipeline
+    is reloaded with write_ents=False: the model's entities stay the model's.
+    `model_key` is accepted for symmetry with `prepare`; it does not change loading.
+    """
+    try:
+        nlp = spacy.load(pipeline)
+    except OSError as err:
+        raise ValueError(Errors.E101.format(pipeline=pipeline, err=err)) from None
+    rulelang = components_by_factory(nlp, RULELANG_FACTORY)
+    if not rulelang:
+        raise ValueError(Errors.E100.format(pipeline=pipeline, names=nlp.pipe_names))
+    notes: List[str] = []
+    writers = _writes_ents(nlp, rulelang)
+    if writers:
+        overrides = {"components": {name: {"write_ents": False} for name in writers}}
+        nlp = spacy.load(pipeline, config=overrides)
+        notes.append(f"Set write_ents=False on {writers} for the comparison, so doc.ents "
+                     "holds the model's entities only.")
+    return nlp, notes
+
+
+def prepare(nlp: Language, model_key: Optional[str] = None,
+            labels: Optional[Sequence[str]] = None, pipeline: str = "") -> Tuple[Setup, List[str]]:
+    """Check the pipeline and add the comparison component (last)."""
+    rulelang = components_by_factory(nlp, RULELANG_FACTORY)
+    if not rulelang:
+        raise ValueError(Errors.E100.format(pipeline=pipeline or nlp.meta.get("name", "nlp"),
+                                            names=nlp.pipe_names))
+    notes: List[str] = []
+    merges = components_by_factory(nlp, MERGE_FACTORY)
+    if model_key is None and merges:
+        model_key = nlp.get_pipe_config(merges[0]).get("model_key", MERGE_MODEL_KEY)
+        notes.append(f"The pipeline has rulelang_merge: reading the model's entities from "
+                     f"doc.spans['{model_key}'].")
+    writers = _writes_ents(nlp, rulelang)
+    if writers and (model_key is None or merges):
+        where = "doc.ents" if model_key is None else \
+            f"doc.spans['{model_key}'] (rulelang_merge copies it from doc.ents)"
+        raise ValueError(Errors.E102.format(name=writers[0], where=where))
+    configs = [nlp.get_pipe_config(name) for name in rulelang]
+    rules_key = configs[0].get("spans_key", "rulelang")
+    if labels is None:
+        labels = sorted({cfg.get("label", "PROG_LANG") for cfg in configs})
+    rule_names: List[str] = []
+    for name in rulelang:
+        rule_names += list(getattr(nlp.get_pipe(name), "rule_names", []) or [])
+    if COMPARE_NAME in nlp.pipe_names:
+        nlp.remove_pipe(COMPARE_NAME)
+    nlp.add_pipe("rulelang_compare", name=COMPARE_NAME, last=True,
+                 config={"rules_key": rules_key, "model_key": model_key, "gold_key": GOLD_KEY,
+                         "spans_key": OUTPUT_KEY, "labels": list(labels)})
+    return Setup(rules_key, model_key, list(labels), sorted(set(rule_names))), notes
+
+
+def _raw_items(path: Path, kind: str, nlp: Language, repeat: int) -> Iterator[Union[str, Doc]]:
+    for _ in range(repeat):
+        if kind == "jsonl":
+            for text, _record in read_jsonl_texts(path):
+                yield text
+        else:
+            yield from read_gold_docs(path, nlp.vocab)
+
+
+def read_inputs(path: Path, nlp: Language, stats: SummaryStats, *, use_gold: bool,
+                limit: Optional[int] = None, repeat: int = 1) -> Iterator[Tuple[Union[str, Doc], int]]:
+    """(text or pre-tokenized Doc, input position); empty inputs are counted as skipped."""
+    kind = data_kind(path)
+    for idx, item in enumerate(islice(_raw_items(path, kind, nlp, repeat), limit)):
+        stats.read()
+        if isinstance(item, str):
+            if not item.strip():
+                stats.skip("empty_text")
+                continue
+            yield item, idx
+            continue
+        if len(item) == 0:
+            stats.skip("empty_doc")
+            continue
+        doc = as_input_doc(item, nlp.vocab)
+        if use_gold:
+            doc.spans[GOLD_KEY] = [Span(doc, e.start, e.end, label=e.label_) for e in item.ents]
+        yield doc, idx
+
+
+def dumps_line(obj: object) -> str:
+    """One JSONL line; the stdlib writes the shortest float repr (0.282191, not 0.28219099999999997)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def dumps_pretty(obj: object) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+class GuardedInputs:
+    """Wraps the input stream so that a reading error (a malformed line) ends the
+    stream and is re-raised by `check()` after nlp.pipe is done: raised inside
+    nlp.pipe with n_process > 1, it would leave the worker processes waiting."""
+
+    def __init__(self, inputs: Iterator) -> None:
+        self.inputs = inputs
+        self.error: Optional[BaseException] = None
+
+    def __iter__(self) -> Iterator:
+        try:
+            yield from self.inputs
+        except Exception as err:  # noqa: BLE001  re-raised by check()
+            self.error = err
+
+    def check(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+def _tuples(spans) -> List[SpanTuple]:
+    return [(s.start, s.end, s.label_) for s in spans]
+
+
+def run_compare(nlp: Language, data_path: Union[str, Path], output_dir: Union[str, Path], *,
+                pipeline: str = "", model_key: Optional[str] = None, use_gold: bool = True,
+                limit: Optional[int] = None, max_examples: int = 500,
+                dataset: str = "rulelang_compare", n_process: int = 1, batch_size: int = 64,
+                labels: Optional[Sequence[str]] = None, show_progress: bool = True,
+                repeat: int = 1, on_doc: Optional[Callable[[int, int], None]] = None,
+                notes: Optional[List[str]] = None) -> Dict[str, object]:
+    """Compare rules and model over DATA; write OUTPUT_FILES into output_dir.
+
+    Returns the summary dict. `on_doc(n_docs, n_words)` is called after each doc
+    (the benchmark uses it). The comparison component is removed again at the end.
+    """
+    data_path = Path(data_path)
+    for setting, value, minimum in (("--max-examples", max_examples, 1), ("--n-process", n_process, 1),
+                                    ("--batch-size", batch_size, 1), ("--repeat", repeat, 1),
+                                    ("--limit", 0 if limit is None else limit, 0)):
+        if value < minimum:
+            raise ValueError(Errors.E103.format(setting=setting, minimum=minimum, value=value))
+    kind = data_kind(data_path)
+    use_gold = use_gold and kind != "jsonl"
+    setup, setup_notes = prepare(nlp, model_key, labels, pipeline)
+    if notes is not None:
+        notes.extend(setup_notes)
+    try:
+        return _run(nlp, setup, data_path, Path(output_dir), kind=kind, pipeline=pipeline,
+                    use_gold=use_gold, limit=limit, max_examples=max_examples, dataset=dataset,
+                    n_process=n_process, batch_size=batch_size, show_progress=show_progress,
+                    repeat=repeat, on_doc=on_doc)
+    finally:
+        if COMPARE_NAME in nlp.pipe_names:
+            nlp.remove_pipe(COMPARE_NAME)
+
+
+def _run(nlp: Language, setup: Setup, data_path: Path, output_dir: Path, *, kind: str,
+         pipeline: str, use_gold: bool, limit: Optional[int], max_examples: int, dataset: str,
+         n_process: int, batch_size: int, show_progress: bool, repeat: int,
+         on_doc: Optional[Callable[[int, int], None]]) -> Dict[str, object]:
+    stats = SummaryStats(setup.rule_names)
+    ranker = Ranker()
+    report = ReportBuilder(max_examples)
+    label_set = set(setup.labels)
+    inputs = GuardedInputs(read_inputs(data_path, nlp, stats, use_gold=use_gold, limit=limit,
+                                       repeat=repeat))
+    with AtomicOutputs(output_dir) as out:
+        first_pass = out.scratch("disagreements.jsonl")
+        n_done = 0
+        with first_pass.open("w", encoding="utf8") as fileh:
+            docs = nlp.pipe(inputs, as_tuples=True, n_process=n_process, batch_size=batch_size)
+            for doc, idx in tqdm(docs, desc="compare", unit="doc", disable=not show_progress):
+                rule_spans = list(doc.spans[setup.rules_key]) if setup.rules_key in doc.spans else []
+                model_spans = list(doc.ents) if setup.model_key is None else \
+                    list(doc.spans[setup.model_key])
+                rules = [((s.start, s.end, s.label_), s._.rulelang_rule) for s in rule_spans]
+                model = _tuples(model_spans)
+                gold = _tuples(doc.spans[GOLD_KEY]) if GOLD_KEY in doc.spans else None
+                found = read_disagreements(doc, OUTPUT_KEY)
+                stats.add(len(doc), [r for r in rules if r[0][2] in label_set],
+                          [m for m in model if m[2] in label_set],
+                          None if gold is None else [g for g in gold if g[2] in label_set], found)
+                words = [t.text for t in doc]
+                found = ranker.score(found, words, stats.rule_precision_so_far())
+                if found:
+                    _write_example(doc, idx, found, rules, model, gold, label_set, fileh,
+                                   report, dataset)
+                n_done += 1
+                if on_doc is not None:
+                    on_doc(n_done, stats.n_words)
+        inputs.check()
+        if stats.docs_in == 0:
+            raise ValueError(Errors.E108.format(path=data_path))
+        if stats.docs_in != stats.docs_out:  # every input doc must be accounted for
+            raise RuntimeError(f"docs_in={stats.docs_in} != docs_out={stats.docs_out}")
+        ranks = report.ranks()
+        with first_pass.open(encoding="utf8") as src, out.open("disagreements.jsonl") as dst:
+            for line in src:
+                task = json.loads(line)
+                task["meta"]["rank"] = ranks.get(task["meta"]["doc"])
+                dst.write(dumps_line(task))
+        settings = {"pipeline": pipeline, "data": str(data_path), "data_kind": kind,
+                    "gold": use_gold, "rules_key": setup.rules_key,
+                    "model_key": setup.model_key or "doc.ents", "labels": setup.labels,
+                    "limit": limit, "repeat": repeat, "max_examples": max_examples,
+                    "dataset": dataset}
+        summary = stats.to_dict(settings)
+        header = {"pipeline": pipeline, "data": str(data_path), "docs in": stats.docs_in,
+                  "docs with disagreements": stats.docs_with,
+                  "examples shown": min(stats.docs_with, max_examples)}
+        out.path("report.html").write_text(report.render(summary["categories"], header),
+                                           encoding="utf8")
+        out.path("summary.json").write_text(dumps_pretty(summary), encoding="utf8")
+        out.path("calibration.json").write_text(
+            dumps_pretty(calibration_from_stats(stats, str(data_path))), encoding="utf8")
+    return summary
+
+
+def _write_example(doc: Doc, idx: int, found, rules, model, gold, label_set, fileh,
+                   report: ReportBuilder, dataset: str) -> None:
+    words = [t.text for t in doc]
+    spaces = [bool(t.whitespace_) for t in doc]
+    r_spans, m_spans, g_spans = restrict_labels(label_set, [r[0] for r in rules], model, gold)
+    systems = {"gold": g_spans, "rules": r_spans, "model": m_spans}
+    priority = example_priority(found)
+    for task in example_tasks(words, spaces, systems=systems, disagreements=found,
+                              dataset=dataset, doc_index=idx, priority=priority):
+        fileh.write(dumps_line(task))
+    if report.would_keep(priority, idx):
+        text, tokens = token_offsets(words, spaces)
+        body = render_example(words, text, tokens, systems=systems, found=found)
+        report.add(priority, idx, categories_of(found), body)

@@ -115,6 +115,8 @@ class CandidateFinder:
             return None
         if sep == "-" and right not in self.compound_suffixes:
             return None
+        if first.ambiguous and sep == "(":
+            return None  # "d(ev)" is not D
         if first.ambiguous and sep == "/" and not any(p in self.single for p in right.split("/")):
             return None  # "processing/summary" is not a language
         return first, None, True

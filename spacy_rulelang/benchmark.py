@@ -53,7 +53,7 @@ def score_rules(nlp: Language, gold: List[Doc], mode: str = "tokens", key: str =
     examples = []
     per_rule: Counter = Counter()
     docs = nlp.pipe(inputs, batch_size=batch_size)
-    for g, pred in tqdm(zip(gold, docs), total=len(gold), desc=f"score ({mode})", leave=False):
+    for g, pred in tqdm(zip(gold, docs), total=len(gold), desc=f"score ({mode})", leave=False, disable=None):
         example = Example(pred, g)
         examples.append(example)
         gold_chars = {(e.start_char, e.end_char) for e in g.ents}

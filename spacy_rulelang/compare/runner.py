@@ -225,7 +225,7 @@ def _run(nlp: Language, setup: Setup, data_path: Path, output_dir: Path, *, kind
         n_done = 0
         with first_pass.open("w", encoding="utf8") as fileh:
             docs = nlp.pipe(inputs, as_tuples=True, n_process=n_process, batch_size=batch_size)
-            for doc, idx in tqdm(docs, desc="compare", unit="doc", disable=not show_progress):
+            for doc, idx in tqdm(docs, desc="compare", unit="doc", disable=None if show_progress else True):
                 rule_spans = list(doc.spans[setup.rules_key]) if setup.rules_key in doc.spans else []
                 model_spans = list(doc.ents) if setup.model_key is None else \
                     list(doc.spans[setup.model_key])

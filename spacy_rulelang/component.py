@@ -6,7 +6,6 @@
     [(s.text, s.id_, s._.rulelang_rule) for s in doc.spans["rulelang"]]
 """
 
-import json
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
 
@@ -14,7 +13,7 @@ import srsly
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.training import Example
-from spacy.util import SimpleFrozenList, ensure_path, filter_spans, registry
+from spacy.util import SimpleFrozenList, ensure_path, filter_spans
 
 from .candidates import Candidate, CandidateFinder
 from .catalogue import Entry, entries_from_jsonl, entries_to_jsonl, load_catalogue
@@ -190,6 +189,7 @@ class RuleLang:
 
     def set_annotations(self, doc: Doc, spans: List[Span]) -> Doc:
         doc.spans[self.key] = spans
+        # doc.ents copies share the extension values: spaCy keys them by offsets, label and id.
         if self.write_ents and spans:
             if self.overwrite_ents:
                 kept = [e for e in doc.ents if not any(_overlap(e, s) for s in spans)]
@@ -197,10 +197,6 @@ class RuleLang:
             else:
                 new = [s for s in spans if not any(_overlap(e, s) for e in doc.ents)]
                 doc.ents = filter_spans(list(doc.ents) + new)
-            for span in spans:  # doc.ents copies need the extension values too
-                for ent in doc.ents:
-                    if (ent.start, ent.end) == (span.start, span.end):
-                        _copy_extensions(span, ent)
         return doc
 
     def score(self, examples: Iterable[Example], **kwargs: Any) -> Dict[str, Any]:
@@ -266,12 +262,6 @@ def raise_error(proc_name: str, proc: Any, docs: List[Doc], e: Exception) -> Non
 
 def _overlap(a: Span, b: Span) -> bool:
     return a.start < b.end and b.start < a.end
-
-
-def _copy_extensions(src: Span, dst: Span) -> None:
-    dst._.rulelang_rule = src._.rulelang_rule
-    dst._.rulelang_version = src._.rulelang_version
-    dst._.rulelang_score = src._.rulelang_score
 
 
 def read_calibration(path: Union[str, Path]) -> Dict[str, float]:

@@ -3,7 +3,6 @@ import pytest
 import spacy
 from spacy.tokens import Doc, Span
 
-from spacy_rulelang.errors import Errors
 
 
 def spans(nlp, text, key="rulelang"):

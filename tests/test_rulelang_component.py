@@ -190,3 +190,10 @@ def test_readme_quick_start_runs(tagger_nlp):
 @pytest.mark.parametrize("text", ["valid phases are d(ev) , a(lpha)", "exits in processing/summary mode"])
 def test_rulelang_compounds_of_ordinary_words_are_not_languages(rule_nlp, text):
     assert spans(rule_nlp, text) == []
+
+
+@pytest.mark.parametrize("text", ["erb -> ../../System/Library/Frameworks/Ruby.framework", "run php -r 'echo 1;'",
+                                  "java -jar app.jar"])
+def test_rulelang_names_in_code_are_not_mentions(rule_nlp, text):
+    doc = rule_nlp(text)
+    assert [s.text for s in doc.spans["rulelang"] if s.start == 0] == []

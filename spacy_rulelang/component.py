@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Unio
 
 import srsly
 from spacy.language import Language
+from spacy.pipeline import Pipe
 from spacy.tokens import Doc, Span
 from spacy.training import Example
 from spacy.util import SimpleFrozenList, ensure_path, filter_spans
@@ -23,6 +24,9 @@ from .pos_source import LazyPOS
 from .rules import ALL_RULES, Conventions, RuleSet
 from .scoring import score_rulelang
 
+# What to_disk writes, one file per serializer.
+DATA_FILES = {"catalogue": "catalogue.jsonl", "cues": "cues.json", "conventions": "conventions.json",
+              "calibration": "calibration.json"}
 DEFAULT_CONFIG: Dict[str, Any] = {
     "spans_key": "rulelang",
     "label": "PROG_LANG",
@@ -69,7 +73,7 @@ def make_rulelang(
     )
 
 
-class RuleLang:
+class RuleLang(Pipe):
     """Finds programming-language mentions with a catalogue and named disambiguation rules."""
 
     def __init__(
@@ -152,16 +156,6 @@ class RuleLang:
             error_handler(self.name, self, [doc], err)
             return doc
 
-    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterable[Doc]:
-        for doc in stream:
-            yield self(doc)
-
-    def get_error_handler(self) -> Callable:
-        return getattr(self, "_error_handler", raise_error)
-
-    def set_error_handler(self, error_handler: Callable) -> None:
-        self._error_handler = error_handler
-
     def explain(self, doc: Doc) -> List[Candidate]:
         """Every candidate with the rule that accepted or rejected it (for `tag --explain`)."""
         cands = self.finder(doc)
@@ -216,8 +210,8 @@ class RuleLang:
 
     def _load_data(self, data: Dict[str, bytes], source: str) -> None:
         if "cues" in data or "conventions" in data:
-            conv = Conventions.load(srsly.json_loads(data["cues"]), srsly.json_loads(data["conventions"]))
-            self.rules.conv = conv
+            cues, conv = (srsly.json_loads(data[k]) if k in data else None for k in ("cues", "conventions"))
+            self.rules.conv = Conventions.load(cues, conv)
         if "catalogue" in data:
             self.entries = entries_from_jsonl(data["catalogue"].decode("utf8"), source)
         if "calibration" in data:
@@ -237,27 +231,19 @@ class RuleLang:
         """Write the catalogue (JSONL), cues, conventions and calibration, and a POS source if any."""
         path = ensure_path(path)
         path.mkdir(parents=True, exist_ok=True)
-        names = {"catalogue": "catalogue.jsonl", "cues": "cues.json", "conventions": "conventions.json",
-                 "calibration": "calibration.json"}
         for key, fn in self._serializers().items():
             if key not in exclude:
-                (path / names[key]).write_bytes(fn())
+                (path / DATA_FILES[key]).write_bytes(fn())
         if self.pos_source is not None and "pos_model" not in exclude:
             self.pos_source.to_disk(path / "pos_model")
 
     def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = SimpleFrozenList()) -> "RuleLang":
         path = ensure_path(path)
-        names = {"catalogue": "catalogue.jsonl", "cues": "cues.json", "conventions": "conventions.json",
-                 "calibration": "calibration.json"}
-        data = {k: (path / f).read_bytes() for k, f in names.items() if k not in exclude and (path / f).exists()}
-        self._load_data(data, str(path / names["catalogue"]))
+        data = {k: (path / f).read_bytes() for k, f in DATA_FILES.items() if k not in exclude and (path / f).exists()}
+        self._load_data(data, str(path / DATA_FILES["catalogue"]))
         if (path / "pos_model").exists() and "pos_model" not in exclude:
             self.pos_source = LazyPOS.from_disk(path / "pos_model", self.pos_source.name if self.pos_source else None)
         return self
-
-
-def raise_error(proc_name: str, proc: Any, docs: List[Doc], e: Exception) -> None:
-    raise e
 
 
 def _overlap(a: Span, b: Span) -> bool:

@@ -28,7 +28,7 @@ from spacy.scorer import Scorer
 from spacy.tokens import Doc
 from spacy.training import Example
 
-from .corpus import read_gold_docs
+from .corpus import as_input_doc, read_gold_docs
 from .errors import Errors
 from .merge import spans_or_ents
 
@@ -77,10 +77,6 @@ def system_getters(nlp: Language) -> Dict[str, Any]:
     return getters
 
 
-def _copy(nlp: Language, gold: Doc) -> Doc:
-    return Doc(nlp.vocab, words=[t.text for t in gold], spaces=[bool(t.whitespace_) for t in gold])
-
-
 def _chunks(docs: Iterable[Doc], size: int) -> Iterator[List[Doc]]:
     chunk: List[Doc] = []
     for doc in docs:
@@ -113,7 +109,7 @@ def evaluate_pipeline(nlp: Language, path: Union[str, Path], *, batch_size: int 
     n_words = 0
     n_gold = 0
     for golds in _chunks(read_gold_docs(path, nlp.vocab), chunk_size):
-        preds = [_copy(nlp, gold) for gold in golds]
+        preds = [as_input_doc(gold, nlp.vocab) for gold in golds]
         for name, proc in nlp.pipeline:
             start = time.perf_counter()
             if hasattr(proc, "pipe"):

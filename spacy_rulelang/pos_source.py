@@ -12,6 +12,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from .corpus import as_input_doc
 from .errors import Errors
 
 POS_COMPONENTS = ("tok2vec", "tagger", "attribute_ruler", "morphologizer")
@@ -42,8 +43,7 @@ class LazyPOS:
     def __call__(self, doc: Doc) -> None:
         if len(doc) == 0 or doc.has_annotation("POS"):
             return
-        tagged = self.nlp(Doc(self.nlp.vocab, words=[t.text for t in doc],
-                              spaces=[bool(t.whitespace_) for t in doc]))
+        tagged = self.nlp(as_input_doc(doc, self.nlp.vocab))
         for token, other in zip(doc, tagged):
             token.pos = other.pos
         self.docs_tagged += 1

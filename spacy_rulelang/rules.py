@@ -69,6 +69,30 @@ def check_rule_names(names: Iterable[str], setting: str = "disabled_rules") -> N
         raise ValueError(Errors.E003.format(names=unknown, setting=setting, known=", ".join(ALL_RULES)))
 
 
+# Conventions attribute -> (data file, key in it, shape): "set" of lowercase words,
+# "map" of id -> set, "list" kept in order.
+CONVENTION_FIELDS: Dict[str, Tuple[str, str, str]] = {
+    "cues_before": ("cues", "before", "set"),
+    "cues_after": ("cues", "after", "set"),
+    "cues_window": ("cues", "window", "set"),
+    "file_type_kinds": ("conventions", "file_type_kinds", "set"),
+    "file_type_ids": ("conventions", "file_type_after_ids", "set"),
+    "file_type_after": ("conventions", "file_type_after", "set"),
+    "file_type_after_any": ("conventions", "file_type_after_any", "set"),
+    "product_after": ("conventions", "product_after", "map"),
+    "product_before": ("conventions", "product_before", "map"),
+    "separators": ("conventions", "list_separators", "set"),
+    "code_before": ("conventions", "code_neighbours_before", "set"),
+    "code_after": ("conventions", "code_neighbours_after", "set"),
+    "compound_suffixes": ("conventions", "compound_suffixes", "list"),
+    "compound_prefixes": ("conventions", "compound_prefixes", "list"),
+    "exclusions": ("conventions", "corpus_exclusions", "set"),
+    "letter_before": ("conventions", "single_letter_before", "set"),
+    "letter_after": ("conventions", "single_letter_after", "set"),
+    "person_verbs": ("conventions", "person_verbs", "set"),
+}
+
+
 @dataclass
 class Conventions:
     """Cue words and corpus conventions, loaded from the package's data files."""
@@ -98,47 +122,29 @@ class Conventions:
 
     @classmethod
     def load(cls, cues: Optional[dict] = None, conventions: Optional[dict] = None) -> "Conventions":
-        cues = cues if cues is not None else _load_json("cues.json")
-        conv = conventions if conventions is not None else _load_json("conventions.json")
+        """From dicts shaped like the data files; a missing dict means the packaged file."""
+        sources = {"cues": cues if cues is not None else _load_json("cues.json"),
+                   "conventions": conventions if conventions is not None else _load_json("conventions.json")}
         low = lambda items: frozenset(str(i).lower() for i in items)  # noqa: E731
-        return cls(
-            cues_before=low(cues.get("before", [])), cues_after=low(cues.get("after", [])),
-            cues_window=low(cues.get("window", [])),
-            file_type_kinds=low(conv.get("file_type_kinds", [])),
-            file_type_ids=low(conv.get("file_type_after_ids", [])),
-            file_type_after=low(conv.get("file_type_after", [])),
-            file_type_after_any=low(conv.get("file_type_after_any", [])),
-            product_after={k: low(v) for k, v in conv.get("product_after", {}).items()},
-            product_before={k: low(v) for k, v in conv.get("product_before", {}).items()},
-            separators=low(conv.get("list_separators", [])),
-            code_before=low(conv.get("code_neighbours_before", [])),
-            code_after=low(conv.get("code_neighbours_after", [])),
-            compound_suffixes=tuple(conv.get("compound_suffixes", [])),
-            compound_prefixes=tuple(conv.get("compound_prefixes", [])),
-            exclusions=low(conv.get("corpus_exclusions", [])),
-            letter_before=low(conv.get("single_letter_before", [])),
-            letter_after=low(conv.get("single_letter_after", [])),
-            person_verbs=low(conv.get("person_verbs", [])),
-        )
+        values = {}
+        for attr, (source, key, shape) in CONVENTION_FIELDS.items():
+            raw = sources[source].get(key, {} if shape == "map" else [])
+            if shape == "map":
+                values[attr] = {k: low(v) for k, v in raw.items()}
+            else:
+                values[attr] = tuple(raw) if shape == "list" else low(raw)
+        return cls(**values)
 
     def to_dicts(self) -> Tuple[dict, dict]:
         """The (cues, conventions) dicts, for serialization with the component."""
-        srt = sorted
-        cues = {"before": srt(self.cues_before), "after": srt(self.cues_after), "window": srt(self.cues_window)}
-        conv = {
-            "file_type_kinds": srt(self.file_type_kinds), "file_type_after_ids": srt(self.file_type_ids),
-            "file_type_after": srt(self.file_type_after), "file_type_after_any": srt(self.file_type_after_any),
-            "product_after": {k: srt(v) for k, v in sorted(self.product_after.items())},
-            "product_before": {k: srt(v) for k, v in sorted(self.product_before.items())},
-            "list_separators": srt(self.separators), "code_neighbours_before": srt(self.code_before),
-            "code_neighbours_after": srt(self.code_after),
-            "compound_suffixes": list(self.compound_suffixes),
-            "compound_prefixes": list(self.compound_prefixes),
-            "corpus_exclusions": srt(self.exclusions),
-            "single_letter_before": srt(self.letter_before), "single_letter_after": srt(self.letter_after),
-            "person_verbs": srt(self.person_verbs),
-        }
-        return cues, conv
+        out: Dict[str, dict] = {"cues": {}, "conventions": {}}
+        for attr, (source, key, shape) in CONVENTION_FIELDS.items():
+            value = getattr(self, attr)
+            if shape == "map":
+                out[source][key] = {k: sorted(v) for k, v in sorted(value.items())}
+            else:
+                out[source][key] = list(value) if shape == "list" else sorted(value)
+        return out["cues"], out["conventions"]
 
 
 class RuleSet:

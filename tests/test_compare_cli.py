@@ -120,28 +120,17 @@ def test_compare_cli_no_gold_and_limit(pipelines, conll, tmp_path):
     assert summary["docs"]["with_gold"] == 0 and summary["systems"] is None
 
 
-def test_compare_cli_malformed_jsonl_names_the_line(pipelines, tmp_path):
-    data = tmp_path / "bad.jsonl"
-    data.write_text('{"text": "I love Python ."}\n{"text": "Java"}\n{"text": oops}\n', encoding="utf8")
-    result = run(pipelines["good"], data, "-o", tmp_path / "out")
+@pytest.mark.parametrize("name,content,extra,code,line", [
+    ("bad.jsonl", '{"text": "I love Python ."}\n{"text": "Java"}\n{"text": oops}\n', [], "E024", "line 3"),
+    ("bad.jsonl", '{"text": "I love Python ."}\n{"body": "Java"}\n', ["--n-process", 2], "E025", "line 2"),
+    ("bad.conll", "I\tO\tI\tO\nlove\tO\tlove\nPython\tB-Language\tPython\tO\n", [], "E020", "line 2"),
+], ids=["jsonl-bad-json", "jsonl-no-text-n2", "conll-wrong-columns"])
+def test_compare_cli_malformed_input_names_the_line(pipelines, tmp_path, name, content, extra, code, line):
+    data = tmp_path / name
+    data.write_text(content, encoding="utf8")
+    result = run(pipelines["good"], data, "-o", tmp_path / "out", *extra)
     assert result.exit_code == 1
-    assert "E024" in result.output and "line 3" in result.output
-
-
-def test_compare_cli_jsonl_without_text_names_the_line(pipelines, tmp_path):
-    data = tmp_path / "bad.jsonl"
-    data.write_text('{"text": "I love Python ."}\n{"body": "Java"}\n', encoding="utf8")
-    result = run(pipelines["good"], data, "-o", tmp_path / "out", "--n-process", 2)
-    assert result.exit_code == 1
-    assert "E025" in result.output and "line 2" in result.output
-
-
-def test_compare_cli_conll_wrong_columns_names_the_line(pipelines, tmp_path):
-    data = tmp_path / "bad.conll"
-    data.write_text("I\tO\tI\tO\nlove\tO\tlove\nPython\tB-Language\tPython\tO\n", encoding="utf8")
-    result = run(pipelines["good"], data, "-o", tmp_path / "out")
-    assert result.exit_code == 1
-    assert "E020" in result.output and "line 2" in result.output
+    assert code in result.output and line in result.output
 
 
 def test_compare_cli_pipeline_without_rulelang_says_how_to_fix(pipelines, conll, tmp_path):

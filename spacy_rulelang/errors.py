@@ -38,6 +38,13 @@ class Errors(metaclass=ErrorsWithCodes):
     E007 = ("The POS source '{name}' has no tagger or morphologizer that sets Token.pos; "
             "use a trained pipeline such as en_core_web_sm.")
     E008 = "Unknown config setting(s) for the catalogue: {names}. Allowed: {allowed}."
+    E009 = ("{path}, line {line}: the id '{id}' is already used on line {other_line}. Each id "
+            "may appear once in a catalogue file: merge the two entries into one line.")
+    E010 = ("{path}, line {line}: the alias {alias!r} of '{id}' has no letter or digit, so it "
+            "would match punctuation everywhere. Remove it or write the language's name.")
+    E011 = ("'{setting}' of the 'rulelang' component must be at least {minimum}, got {value!r}.")
+    E012 = ("Could not read the calibration {path}: {problem}. Pass the calibration.json that "
+            "`python -m spacy_rulelang compare` writes, or a JSON object of rule name -> precision.")
 
     # --- CoNLL corpus reader (E020-E029) ---
     E020 = ("{path}, line {line}: expected {expected} tab-separated columns "
@@ -49,6 +56,12 @@ class Errors(metaclass=ErrorsWithCodes):
             "file (.txt/.conll) or JSONL with a \"text\" field (.jsonl).")
     E024 = "{path}, line {line}: not valid JSON ({err}). Each line must be an object with a \"text\" field."
     E025 = "{path}, line {line}: the object has no string \"text\" field. Each line needs one."
+    E026 = ("{path}, line {line} (byte {offset}): not valid UTF-8 ({reason}). Save the file as "
+            "UTF-8, e.g. `iconv -f latin1 -t utf-8 {path} > fixed.txt`, and pass that file.")
+    E027 = "{path} is a directory, not a file. Pass the path of a file inside it."
+    E028 = "Cannot read {path}: {err}. Check that the file exists and that you may read it."
+    E029 = ("{path} is not a readable .spacy DocBin ({err}). Make one with "
+            "`python -m spacy_rulelang convert` or spaCy's DocBin.to_disk.")
 
     # --- comparison stage (E100-E149) ---
     E100 = ("The pipeline '{pipeline}' has no 'rulelang' component (its components: {names}). "
@@ -69,6 +82,20 @@ class Errors(metaclass=ErrorsWithCodes):
             "own entities under 'model'.")
     E106 = ("A span must be a (start, end, label) tuple or a spaCy Span, got {type}: {value}.")
     E108 = "No sentences to compare in {path}: the file is empty, or --limit is 0."
+    E109 = ("All {n} texts read from {path} are empty: there is nothing to compare. Pass a file "
+            "with text; the previous outputs were left as they were.")
+    # --- outputs and worker processes (E130-E149) ---
+    E130 = ("Cannot write the outputs to {path}: {err}. Check the folder's permissions or pass "
+            "another output path; the previous outputs were left as they were.")
+    E131 = ("Could not put the new outputs in place at {path}: {err}. The previous outputs were "
+            "left as they were and the new ones removed; check the folder's permissions and "
+            "free space, then run the command again.")
+    E140 = ("A pipeline component failed in a worker process (n_process={n_process}): {err}. "
+            "The other workers were stopped. Run with --n-process 1 to debug it in one process.")
+    E141 = ("A worker process (n_process={n_process}) stopped without a result ({why}). The other "
+            "workers were stopped. Run with --n-process 1, or a smaller --batch-size.")
+    E142 = ("Could not import the code file {path} given with --code: {err}. It must be a Python "
+            "file that registers your components (e.g. with @Language.component).")
 
     # --- merge step and project workflow (E200-E249) ---
     E200 = ("Unknown value {value!r} for '{setting}' of the 'rulelang_merge' component. "

@@ -9,7 +9,6 @@ pipeline that tags every doc.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Tuple, Union
@@ -17,12 +16,13 @@ from typing import Callable, Dict, Iterable, List, Optional, Tuple, Union
 import spacy
 from spacy.language import Language
 from spacy.scorer import Scorer
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 from spacy.training import Example
 from tqdm import tqdm
 
 from .catalogue import Entry
 from .corpus import as_input_doc, read_gold_docs
+from .rule_scores import RuleCounts
 from .scoring import score_rulelang
 
 
@@ -51,21 +51,17 @@ def score_rules(nlp: Language, gold: List[Doc], mode: str = "tokens", key: str =
     else:
         raise ValueError(f"mode must be 'tokens' or 'raw', not {mode!r}")
     examples = []
-    per_rule: Counter = Counter()
+    per_rule = RuleCounts()
     docs = nlp.pipe(inputs, batch_size=batch_size)
     for g, pred in tqdm(zip(gold, docs), total=len(gold), desc=f"score ({mode})", leave=False, disable=None):
-        example = Example(pred, g)
-        examples.append(example)
-        gold_chars = {(e.start_char, e.end_char) for e in g.ents}
-        for span in pred.spans[key]:
-            hit = (span.start_char, span.end_char) in gold_chars
-            per_rule[(span._.rulelang_rule, hit)] += 1
+        examples.append(Example(pred, g))
+        # character offsets: raw text is tokenized anew, so token offsets would not compare
+        per_rule.add([((s.start_char, s.end_char), s._.rulelang_rule) for s in pred.spans[key]],
+                     [(e.start_char, e.end_char) for e in g.ents])
     scores = score_rulelang(examples, spans_key=key)
-    rules = sorted({r for r, _ in per_rule})
     return Accuracy(
         mode=mode, precision=scores[f"spans_{key}_p"], recall=scores[f"spans_{key}_r"],
-        f1=scores[f"spans_{key}_f"], n_docs=len(gold),
-        per_rule={r: (per_rule[(r, True)], per_rule[(r, False)]) for r in rules},
+        f1=scores[f"spans_{key}_f"], n_docs=len(gold), per_rule=per_rule.tp_fp(),
     )
 
 
@@ -137,3 +133,55 @@ def lazy_pos_speed(pos_model: str, texts: List[str], repeats: int = 2) -> Dict[s
     result["lazy_docs_tagged_share"] = source.docs_tagged / (repeats * len(texts)) if texts else 0.0
     result["speedup"] = result["lazy_wps"] / result["always_wps"]
     return result
+
+
+def long_docs(tagged: List[Doc], sizes: Iterable[int], ents_every: int, label: str = "EXISTING") -> List[Doc]:
+    """Docs of at least each size in tokens, made by joining tagged sentences (cycling
+    through them), with an existing entity on every `ents_every`-th token: the case
+    where `write_ents` must check rule spans against many entities already there."""
+    if not tagged:
+        raise ValueError("No sentences to build long docs from.")
+    out = []
+    for size in sizes:
+        parts, n = [], 0
+        while n < size:
+            doc = tagged[len(parts) % len(tagged)]
+            parts.append(doc)
+            n += len(doc)
+        doc = Doc.from_docs(parts, ensure_whitespace=True)
+        doc.ents = [Span(doc, i, i + 1, label=label) for i in range(0, len(doc), ents_every)]
+        out.append(doc)
+    return out
+
+
+def doc_length_scaling(nlp: Language, gold: List[Doc], sizes: Iterable[int] = (10_000, 20_000, 40_000),
+                       ents_every: int = 24, repeats: int = 5) -> List[Dict[str, float]]:
+    """Seconds inside `rulelang` on one doc of each size, with and without `write_ents`.
+
+    The docs join the gold sentences that hold a mention. Only rulelang is timed (the
+    docs are tagged beforehand), best of `repeats` runs on fresh copies. Linear time means flat microseconds per token as the doc doubles.
+    """
+    # sentences with a gold mention: many rule spans, the hard case for write_ents
+    dense = [g for g in gold if g.ents] or gold
+    tagged = list(nlp.pipe((as_input_doc(g, nlp.vocab) for g in dense), disable=["rulelang"], batch_size=256))
+    ruler = nlp.get_pipe("rulelang")
+    saved = ruler.settings.write_ents
+    rows = []
+    try:
+        for doc in long_docs(tagged, sizes, ents_every):
+            row: Dict[str, float] = {"tokens": len(doc), "entities": len(doc.ents)}
+            for write_ents in (False, True):
+                ruler.settings.write_ents = write_ents
+                best = float("inf")
+                for _ in range(repeats):
+                    copy = doc.copy()
+                    start = time.perf_counter()
+                    ruler(copy)
+                    best = min(best, time.perf_counter() - start)
+                key = "write_ents" if write_ents else "spans_only"
+                row[f"{key}_s"] = best
+                row[f"{key}_us_per_token"] = 1e6 * best / len(doc)
+            rows.append(row)
+    finally:
+        ruler.settings.write_ents = saved
+    return rows

@@ -8,7 +8,7 @@ fast as spaCy's PhraseMatcher-backed EntityRuler.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from spacy.attrs import LOWER
@@ -33,7 +33,7 @@ class Alias:
     versioned_only: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class Candidate:
     """A token run [start, end) that may name a language; rules decide on it."""
 
@@ -43,8 +43,7 @@ class Candidate:
     version: Optional[str] = None     # glued on ("python3") or following ("Python 3")
     version_attached: bool = False
     compound: bool = False            # "html/css", "C-only", "pure-Python" in one token
-    rule: Optional[str] = None        # the rule that accepted it
-    rejected_by: Optional[str] = None
+    inside_word: bool = False         # raw text: part of a longer unspaced word ("C-string")
 
     @property
     def entry(self) -> Entry:
@@ -152,9 +151,9 @@ class CandidateFinder:
                 alias, version, compound = hit
                 found.append(Candidate(i, i + 1, alias, version, version is not None, compound))
             i += 1
-        for cand in found:
-            if cand.version is None and cand.end < n and self._version_token(doc, cand.end):
-                cand.version = doc[cand.end].text
+        found = [replace(c, version=doc[c.end].text)
+                 if c.version is None and c.end < n and self._version_token(doc, c.end) else c
+                 for c in found]
         return [c for c in found if not c.alias.versioned_only or c.version is not None]
 
     @staticmethod

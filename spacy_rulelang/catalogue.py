@@ -8,12 +8,14 @@ A malformed line is an error that names the file and the line.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple, Union
 
 from .data import data_path
-from .errors import Errors
+from .errors import Errors, Warnings
+from .textfiles import read_lines
 
 KINDS = ("programming", "markup", "stylesheet", "query", "data", "shell", "assembly",
          "template", "schema")
@@ -79,6 +81,9 @@ def parse_entry(record: object, path: Union[str, Path] = "<catalogue>", line: in
     if not isinstance(ambiguous, bool):
         raise _problem(path, line, "'ambiguous' must be true or false")
     aliases = tuple(dict.fromkeys(a.lower() for a in (record["name"],) + lists["aliases"]))
+    for alias in aliases + tuple(lists["versioned_aliases"]):
+        if not any(ch.isalnum() for ch in alias):
+            raise ValueError(Errors.E010.format(path=path, line=line, alias=alias, id=record["id"]))
     amb_aliases = tuple(a.lower() for a in lists["ambiguous_aliases"])
     if ambiguous and not amb_aliases:
         amb_aliases = (record["name"].lower(),)
@@ -95,49 +100,72 @@ def parse_entry(record: object, path: Union[str, Path] = "<catalogue>", line: in
     )
 
 
-def read_catalogue(path: Union[str, Path]) -> List[Entry]:
-    """Read and validate a JSONL catalogue file."""
+Located = Tuple[Entry, int]  # an entry and the line it was read from
+
+
+def read_catalogue_lines(path: Union[str, Path]) -> List[Located]:
+    """Read and validate a JSONL catalogue file; each entry keeps its line number."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(Errors.E004.format(path=path))
-    entries = []
-    with path.open(encoding="utf8") as fileh:
-        for line_no, line in enumerate(fileh, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise _problem(path, line_no, f"not valid JSON ({err.msg} at column {err.colno})") from None
-            entries.append(parse_entry(record, path, line_no))
+    entries: List[Located] = []
+    first_line: Dict[str, int] = {}
+    for line_no, line in read_lines(path):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise _problem(path, line_no, f"not valid JSON ({err.msg} at column {err.colno})") from None
+        entry = parse_entry(record, path, line_no)
+        other = first_line.setdefault(entry.id, line_no)
+        if other != line_no:
+            raise ValueError(Errors.E009.format(path=path, line=line_no, id=entry.id, other_line=other))
+        entries.append((entry, line_no))
     return entries
 
 
-def merge_entries(base: Iterable[Entry], extra: Iterable[Entry]) -> List[Entry]:
-    """Entries of `extra` replace those of `base` with the same id; others are added."""
-    merged: Dict[str, Entry] = {e.id: e for e in base}
-    for entry in extra:
-        merged[entry.id] = entry
-    return list(merged.values())
+def read_catalogue(path: Union[str, Path]) -> List[Entry]:
+    """Read and validate a JSONL catalogue file."""
+    return [entry for entry, _ in read_catalogue_lines(path)]
 
 
-def check_unique_aliases(entries: Iterable[Entry], path: Union[str, Path] = "<catalogue>") -> None:
-    """An alias that names two languages would make ids arbitrary: refuse it."""
+def check_unique_aliases(entries: Iterable[Entry], path: Union[str, Path] = "<catalogue>",
+                         lines: Optional[Dict[str, Tuple[Union[str, Path], int]]] = None) -> None:
+    """An alias that names two languages would make ids arbitrary: refuse it.
+
+    `lines` maps an id to the (file, line) it came from, so that the error names the
+    line a user wrote; without it, positions in `entries` are reported.
+    """
     owner: Dict[str, str] = {}
-    for line, entry in enumerate(entries, start=1):
+    for position, entry in enumerate(entries, start=1):
         for alias in entry.aliases + entry.versioned_aliases:
             other = owner.setdefault(alias, entry.id)
             if other != entry.id:
-                raise ValueError(Errors.E005.format(path=path, line=line, alias=alias,
+                where, line = (lines or {}).get(entry.id, (path, position))
+                raise ValueError(Errors.E005.format(path=where, line=line, alias=alias,
                                                     id=entry.id, other=other))
 
 
 def load_catalogue(path: Optional[Union[str, Path]] = None, extend: bool = True) -> List[Entry]:
-    """The packaged catalogue, a user's file added to it (extend) or in its place."""
-    entries = read_catalogue(default_catalogue_path()) if (path is None or extend) else []
+    """The packaged catalogue, a user's file added to it (extend) or in its place.
+
+    A user's entry replaces the packaged entry with the same id (with a warning, so a
+    clash of ids is never silent); alias clashes name the user's file and line.
+    """
+    default = default_catalogue_path()
+    located = [(e, (default, n)) for e, n in read_catalogue_lines(default)] if (path is None or extend) else []
     if path is not None:
-        entries = merge_entries(entries, read_catalogue(path))
-    check_unique_aliases(entries, path or default_catalogue_path())
+        packaged = {e.id for e, _ in located}
+        user = [(e, (Path(path), n)) for e, n in read_catalogue_lines(path)]
+        for entry, (_, line) in user:
+            if entry.id in packaged:
+                warnings.warn(Warnings.W002.format(path=path, line=line, id=entry.id))
+        overridden = {e.id for e, _ in user}
+        # the user's entries last, so that an alias clash is reported at the user's line
+        located = [(e, where) for e, where in located if e.id not in overridden] + user
+    entries = [e for e, _ in located]
+    check_unique_aliases(entries, path or default, {e.id: where for e, where in located})
     return entries
 
 

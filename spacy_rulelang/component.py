@@ -6,8 +6,9 @@
     [(s.text, s.id_, s._.rulelang_rule) for s in doc.spans["rulelang"]]
 """
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 import srsly
 from spacy.language import Language
@@ -16,113 +17,120 @@ from spacy.tokens import Doc, Span
 from spacy.training import Example
 from spacy.util import SimpleFrozenList, ensure_path, filter_spans
 
-from .candidates import Candidate, CandidateFinder
+from .candidates import CandidateFinder
 from .catalogue import Entry, entries_from_jsonl, entries_to_jsonl, load_catalogue
 from .errors import Errors
 from .extensions import register_extensions
 from .pos_source import LazyPOS
-from .rules import ALL_RULES, Conventions, RuleSet
+from .conventions import Conventions
+from .rules import DEFAULT_RULES
+from .ruleset import Decided, Mention, RuleSet
 from .scoring import score_rulelang
+from .settings import default_config, with_settings_signature
+from .spans import covered, token_mask
+from .textfiles import read_text
 
 # What to_disk writes, one file per serializer.
 DATA_FILES = {"catalogue": "catalogue.jsonl", "cues": "cues.json", "conventions": "conventions.json",
               "calibration": "calibration.json"}
-DEFAULT_CONFIG: Dict[str, Any] = {
-    "spans_key": "rulelang",
-    "label": "PROG_LANG",
-    "write_ents": True,
-    "overwrite_ents": False,
-    "catalogue": None,
-    "extend_catalogue": True,
-    "pos_checks": True,
-    "pos_model": None,
-    "disabled_rules": [],
-    "calibration": None,
-    "context_window": 5,
-    "scorer": {"@scorers": "spacy-rulelang.scorer.v1"},
-}
+
+
+@dataclass
+class RuleLangSettings:
+    """Every setting of `rulelang`, declared once (see the README's configuration table)."""
+
+    spans_key: str = "rulelang"
+    undecided_key: str = "rulelang_undecided"  # candidates that no rule decided
+    label: str = "PROG_LANG"
+    write_ents: bool = True
+    overwrite_ents: bool = False
+    catalogue: Optional[str] = None
+    extend_catalogue: bool = True
+    pos_checks: bool = True
+    pos_model: Optional[str] = None
+    rules: List[str] = field(default_factory=lambda: list(DEFAULT_RULES))
+    disabled_rules: List[str] = field(default_factory=list)
+    calibration: Optional[str] = None
+    context_window: int = 5
+
+    def __post_init__(self) -> None:
+        if self.context_window < 0:
+            raise ValueError(Errors.E011.format(setting="context_window", minimum=0, value=self.context_window))
 
 
 @Language.factory(
     "rulelang",
     assigns=["doc.spans", "doc.ents", "token.ent_type", "token.ent_iob"],
-    default_config=DEFAULT_CONFIG,
+    default_config=default_config(RuleLangSettings, scorer={"@scorers": "spacy-rulelang.scorer.v1"}),
     default_score_weights={"spans_rulelang_f": 1.0, "spans_rulelang_p": 0.0, "spans_rulelang_r": 0.0},
 )
-def make_rulelang(
-    nlp: Language,
-    name: str,
-    spans_key: str,
-    label: str,
-    write_ents: bool,
-    overwrite_ents: bool,
-    catalogue: Optional[str],
-    extend_catalogue: bool,
-    pos_checks: bool,
-    pos_model: Optional[str],
-    disabled_rules: List[str],
-    calibration: Optional[str],
-    context_window: int,
-    scorer: Optional[Callable],
-) -> "RuleLang":
-    return RuleLang(
-        nlp, name, spans_key=spans_key, label=label, write_ents=write_ents,
-        overwrite_ents=overwrite_ents, catalogue=catalogue, extend_catalogue=extend_catalogue,
-        pos_checks=pos_checks, pos_model=pos_model, disabled_rules=disabled_rules,
-        calibration=calibration, context_window=context_window, scorer=scorer,
-    )
+@with_settings_signature(RuleLangSettings, scorer=Optional[Callable])
+def make_rulelang(nlp: Language, name: str, **settings: Any) -> "RuleLang":
+    return RuleLang(nlp, name, **settings)
 
 
 class RuleLang(Pipe):
     """Finds programming-language mentions with a catalogue and named disambiguation rules."""
 
-    def __init__(
-        self,
-        nlp: Language,
-        name: str = "rulelang",
-        *,
-        spans_key: str = "rulelang",
-        label: str = "PROG_LANG",
-        write_ents: bool = True,
-        overwrite_ents: bool = False,
-        catalogue: Optional[Union[str, Path]] = None,
-        extend_catalogue: bool = True,
-        pos_checks: bool = True,
-        pos_model: Optional[str] = None,
-        disabled_rules: Sequence[str] = SimpleFrozenList(),
-        calibration: Optional[Union[str, Path]] = None,
-        context_window: int = 5,
-        scorer: Optional[Callable] = score_rulelang,
-    ):
+    def __init__(self, nlp: Language, name: str = "rulelang", *,
+                 scorer: Optional[Callable] = score_rulelang, **settings: Any):
+        """`settings`: the fields of `RuleLangSettings`."""
         register_extensions()
+        self.settings = cfg = RuleLangSettings(**settings)
         self.nlp = nlp
         self.name = name
-        self.key = spans_key
-        self.label = label
-        self.write_ents = write_ents
-        self.overwrite_ents = overwrite_ents
-        self.pos_checks = pos_checks
         self.scorer = scorer
-        self.rules = RuleSet(Conventions.load(), disabled_rules, pos_checks, context_window)
-        self.entries: List[Entry] = load_catalogue(catalogue, extend_catalogue)
-        self.finder = self._build_finder()
-        self.pos_source: Optional[LazyPOS] = LazyPOS(pos_model) if pos_model else None
+        self.rules = RuleSet(Conventions.load(), cfg.rules, cfg.disabled_rules, cfg.pos_checks,
+                             cfg.context_window)
         self.calibration: Dict[str, float] = {}
-        if calibration:
-            self.set_calibration(read_calibration(calibration))
+        self.pos_source: Optional[LazyPOS] = LazyPOS(cfg.pos_model) if cfg.pos_model else None
+        # User files named in the config: read now when they exist (a bad file fails at
+        # add_pipe), else on first use. A saved pipeline's from_disk replaces them with
+        # its own copies, so it loads after the files are gone (see `_load_pending`).
+        self._pending: Dict[str, Callable[[], None]] = {}
+        self.set_entries(load_catalogue(None))
+        if cfg.catalogue is not None:
+            self._read_or_defer("catalogue", cfg.catalogue, lambda: self.set_entries(
+                load_catalogue(cfg.catalogue, cfg.extend_catalogue)))
+        if cfg.calibration:
+            self._read_or_defer("calibration", cfg.calibration, lambda: self.set_calibration(
+                read_calibration(cfg.calibration)))
+
+    @property
+    def key(self) -> str:
+        return self.settings.spans_key
+
+    @property
+    def label(self) -> str:
+        return self.settings.label
 
     # -- data ---------------------------------------------------------------
     @property
     def rule_names(self) -> List[str]:
-        return list(ALL_RULES)
+        """The rules this component runs, in order (config `rules` less `disabled_rules`)."""
+        return list(self.rules.names)
 
     @property
     def ids(self) -> List[str]:
+        self._load_pending()
         return sorted(e.id for e in self.entries)
 
     def _build_finder(self) -> CandidateFinder:
         conv = self.rules.conv
         return CandidateFinder(self.entries, self.nlp, conv.compound_suffixes, conv.compound_prefixes)
+
+    def _read_or_defer(self, key: str, path: Union[str, Path], load: Callable[[], None]) -> None:
+        if Path(path).exists():
+            load()
+        else:
+            self._pending[key] = load
+
+    def _load_pending(self) -> None:
+        """Read the config's files that were missing at construction; a missing one is
+        now an error (E004, E012), unless from_disk has already supplied its copy."""
+        while self._pending:
+            _, load = self._pending.popitem()
+            load()
 
     def set_entries(self, entries: Iterable[Entry]) -> None:
         self.entries = list(entries)
@@ -143,8 +151,10 @@ class RuleLang(Pipe):
     ) -> None:
         """Load user-supplied data only; the default catalogue is loaded at construction."""
         if catalogue is not None:
+            self._pending.pop("catalogue", None)
             self.set_entries(load_catalogue(catalogue, extend_catalogue))
         if calibration is not None:
+            self._pending.pop("calibration", None)
             self.set_calibration(read_calibration(calibration))
 
     # -- processing -----------------------------------------------------------
@@ -156,41 +166,45 @@ class RuleLang(Pipe):
             error_handler(self.name, self, [doc], err)
             return doc
 
-    def explain(self, doc: Doc) -> List[Candidate]:
+    def explain(self, doc: Doc) -> List[Decided]:
         """Every candidate with the rule that accepted or rejected it (for `tag --explain`)."""
-        cands = self.finder(doc)
-        self.rules.decide(doc, cands, self.finder, self._ensure_pos)
-        return cands
+        self._load_pending()
+        return self.rules.decide(doc, self.finder(doc), self.finder, self._ensure_pos)
 
-    def match(self, doc: Doc) -> List[Span]:
-        if self.pos_checks and self.pos_source is None and len(doc) and not doc.has_annotation("POS"):
+    def match(self, doc: Doc) -> Tuple[List[Span], List[Span]]:
+        """(the mentions, the candidates that no rule decided)."""
+        self._load_pending()
+        if self.settings.pos_checks and self.pos_source is None and len(doc) and not doc.has_annotation("POS"):
             raise ValueError(Errors.E001.format())
-        accepted = self.rules.decide(doc, self.finder(doc), self.finder, self._ensure_pos)
-        return [self._make_span(doc, cand) for cand in accepted]
+        decided = self.rules.decide(doc, self.finder(doc), self.finder, self._ensure_pos)
+        undecided = [Span(doc, d.start, d.end, label=self.label, span_id=d.entry.id)
+                     for d in decided if d.decision is None]
+        return [self._make_span(doc, m) for m in self.rules.mentions(doc, decided)], undecided
 
     def _ensure_pos(self, doc: Doc) -> None:
         if self.pos_source is not None:
             self.pos_source(doc)
 
-    def _make_span(self, doc: Doc, cand: Candidate) -> Span:
-        ids = getattr(cand, "run_ids", None)
-        span_id = "+".join(ids) if ids else cand.entry.id
-        span = Span(doc, cand.start, cand.end, label=self.label, span_id=span_id)
-        span._.rulelang_rule = cand.rule
-        span._.rulelang_version = cand.version
-        span._.rulelang_score = self.calibration.get(cand.rule) if cand.rule else None
+    def _make_span(self, doc: Doc, mention: Mention) -> Span:
+        span = Span(doc, mention.start, mention.end, label=self.label, span_id="+".join(mention.ids))
+        span._.rulelang_rule = mention.rule
+        span._.rulelang_version = mention.version
+        span._.rulelang_score = self.calibration.get(mention.rule)
         return span
 
-    def set_annotations(self, doc: Doc, spans: List[Span]) -> Doc:
+    def set_annotations(self, doc: Doc, found: Tuple[List[Span], List[Span]]) -> Doc:
+        spans, undecided = found
         doc.spans[self.key] = spans
+        doc.spans[self.settings.undecided_key] = undecided
         # doc.ents copies share the extension values: spaCy keys them by offsets, label and id.
-        if self.write_ents and spans:
-            if self.overwrite_ents:
-                kept = [e for e in doc.ents if not any(_overlap(e, s) for s in spans)]
-                doc.ents = filter_spans(spans + kept)
+        if self.settings.write_ents and spans:
+            ents = list(doc.ents)  # doc.ents builds a new tuple on each access: read it once
+            if self.settings.overwrite_ents:
+                taken = token_mask(len(doc), spans)
+                doc.ents = filter_spans(spans + [e for e in ents if not covered(taken, e)])
             else:
-                new = [s for s in spans if not any(_overlap(e, s) for e in doc.ents)]
-                doc.ents = filter_spans(list(doc.ents) + new)
+                taken = token_mask(len(doc), ents)
+                doc.ents = filter_spans(ents + [s for s in spans if not covered(taken, s)])
         return doc
 
     def score(self, examples: Iterable[Example], **kwargs: Any) -> Dict[str, Any]:
@@ -212,13 +226,17 @@ class RuleLang(Pipe):
         if "cues" in data or "conventions" in data:
             cues, conv = (srsly.json_loads(data[k]) if k in data else None for k in ("cues", "conventions"))
             self.rules.conv = Conventions.load(cues, conv)
+        # the saved copies are authoritative: the config's paths are not read again
         if "catalogue" in data:
+            self._pending.pop("catalogue", None)
             self.entries = entries_from_jsonl(data["catalogue"].decode("utf8"), source)
         if "calibration" in data:
+            self._pending.pop("calibration", None)
             self.set_calibration(srsly.json_loads(data["calibration"]))
         self.finder = self._build_finder()
 
     def to_bytes(self, *, exclude: Iterable[str] = SimpleFrozenList()) -> bytes:
+        self._load_pending()
         data = {k: fn() for k, fn in self._serializers().items() if k not in exclude}
         return srsly.msgpack_dumps(data)
 
@@ -229,6 +247,7 @@ class RuleLang(Pipe):
 
     def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = SimpleFrozenList()) -> None:
         """Write the catalogue (JSONL), cues, conventions and calibration, and a POS source if any."""
+        self._load_pending()
         path = ensure_path(path)
         path.mkdir(parents=True, exist_ok=True)
         for key, fn in self._serializers().items():
@@ -246,13 +265,28 @@ class RuleLang(Pipe):
         return self
 
 
-def _overlap(a: Span, b: Span) -> bool:
-    return a.start < b.end and b.start < a.end
-
-
 def read_calibration(path: Union[str, Path]) -> Dict[str, float]:
-    """Per-rule precision from the comparison stage's calibration.json."""
-    data = srsly.read_json(path)
-    rules = data.get("rules", data) if isinstance(data, dict) else {}
-    return {name: float(v["precision"] if isinstance(v, dict) else v) for name, v in rules.items()
-            if (v.get("precision") if isinstance(v, dict) else v) is not None}
+    """Per-rule precision from the comparison stage's calibration.json (or a plain
+    {rule: precision} object)."""
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(Errors.E012.format(path=path, problem="the file does not exist"))
+    try:
+        data = srsly.json_loads(read_text(path))
+    except ValueError as err:
+        if "(spacy-rulelang)" in str(err):
+            raise
+        raise ValueError(Errors.E012.format(path=path, problem=f"not valid JSON ({err})")) from None
+    rules = data.get("rules", data) if isinstance(data, dict) else None
+    if not isinstance(rules, dict):
+        raise ValueError(Errors.E012.format(path=path, problem="expected a JSON object"))
+    precision = {}
+    for name, value in rules.items():
+        value = value.get("precision") if isinstance(value, dict) else value
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise ValueError(Errors.E012.format(path=path, problem=f"the precision of '{name}' "
+                                                f"must be a number between 0 and 1, not {value!r}"))
+        precision[name] = float(value)
+    return precision

@@ -12,7 +12,9 @@ import srsly
 from spacy.tokens import Doc, DocBin, Span
 from spacy.vocab import Vocab
 
+from .atomic import atomic_file
 from .errors import Errors
+from .textfiles import read_lines
 
 DEFAULT_LABEL_MAP: Dict[str, str] = {"Language": "PROG_LANG"}
 N_COLUMNS = 4
@@ -33,27 +35,25 @@ def read_conll_sentences(path: Union[str, Path]) -> Iterator[Sentence]:
     words: List[str] = []
     tags: List[str] = []
     start = 0
-    with path.open(encoding="utf8") as fileh:
-        for line_no, line in enumerate(fileh, start=1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                if words:
-                    yield words, tags, start
-                words, tags = [], []
-                continue
-            cols = line.split("\t")
-            if len(cols) != N_COLUMNS:
-                raise ValueError(
-                    Errors.E020.format(path=path, line=line_no, expected=N_COLUMNS,
-                                       found=len(cols), text=line[:80])
-                )
-            tag = cols[1]
-            if not (tag == "O" or (len(tag) > 2 and tag[:2] in ("B-", "I-"))):
-                raise ValueError(Errors.E021.format(path=path, line=line_no, tag=tag))
-            if not words:
-                start = line_no
-            words.append(cols[0])
-            tags.append(tag)
+    for line_no, line in read_lines(path):
+        if not line.strip():
+            if words:
+                yield words, tags, start
+            words, tags = [], []
+            continue
+        cols = line.split("\t")
+        if len(cols) != N_COLUMNS:
+            raise ValueError(
+                Errors.E020.format(path=path, line=line_no, expected=N_COLUMNS,
+                                   found=len(cols), text=line[:80])
+            )
+        tag = cols[1]
+        if not (tag == "O" or (len(tag) > 2 and tag[:2] in ("B-", "I-"))):
+            raise ValueError(Errors.E021.format(path=path, line=line_no, tag=tag))
+        if not words:
+            start = line_no
+        words.append(cols[0])
+        tags.append(tag)
     if words:
         yield words, tags, start
 
@@ -98,24 +98,31 @@ def read_jsonl_texts(path: Union[str, Path]) -> Iterator[Tuple[str, dict]]:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(Errors.E022.format(path=path))
-    with path.open(encoding="utf8") as fileh:
-        for line_no, line in enumerate(fileh, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = srsly.json_loads(line)
-            except ValueError as err:
-                raise ValueError(Errors.E024.format(path=path, line=line_no, err=err)) from None
-            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                raise ValueError(Errors.E025.format(path=path, line=line_no))
-            yield record["text"], record
+    for line_no, line in read_lines(path):
+        if not line.strip():
+            continue
+        try:
+            record = srsly.json_loads(line)
+        except ValueError as err:
+            raise ValueError(Errors.E024.format(path=path, line=line_no, err=err)) from None
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            raise ValueError(Errors.E025.format(path=path, line=line_no))
+        yield record["text"], record
 
 
 def read_docbin(path: Union[str, Path], vocab: Vocab) -> Iterator[Doc]:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(Errors.E022.format(path=path))
-    yield from DocBin().from_disk(path).get_docs(vocab)
+    if path.is_dir():
+        raise ValueError(Errors.E027.format(path=path))
+    try:
+        docbin = DocBin().from_disk(path)
+    except PermissionError as err:
+        raise ValueError(Errors.E028.format(path=path, err=err.strerror or err)) from None
+    except Exception as err:  # zlib, msgpack and KeyError alike: the file is not a DocBin
+        raise ValueError(Errors.E029.format(path=path, err=f"{type(err).__name__}: {err}")) from None
+    yield from docbin.get_docs(vocab)
 
 
 def data_kind(path: Union[str, Path]) -> str:
@@ -147,14 +154,15 @@ def raw_text_of(doc: Doc) -> str:
 
 
 def write_docbin(docs: Iterable[Doc], path: Union[str, Path]) -> int:
-    """Write docs to a .spacy file; returns how many were written."""
+    """Write docs to a .spacy file; returns how many were written. The file is
+    replaced in one step, so a failed or killed run leaves the previous one intact."""
     db = DocBin(store_user_data=False)
     n = 0
     for doc in docs:
         db.add(doc)
         n += 1
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    db.to_disk(path)
+    with atomic_file(path) as tmp:
+        db.to_disk(tmp)
     return n
 
 

@@ -18,6 +18,8 @@ class ErrorsWithCodes(type):
 class Warnings(metaclass=ErrorsWithCodes):
     W001 = ("Catalogue entry '{id}' in {path} has no must_match examples although it is "
             "marked ambiguous; add some so the example test covers it.")
+    W002 = ("{path}, line {line}: the entry '{id}' replaces the packaged entry with the same id "
+            "(extend_catalogue=True). Use another id to add a language instead.")
 
 
 class Errors(metaclass=ErrorsWithCodes):
@@ -107,7 +109,7 @@ class Errors(metaclass=ErrorsWithCodes):
     E210 = ("The asset {name} is missing from {data_dir} and could not be downloaded from {url} "
             "({err}). Either put train.txt, dev.txt and test.txt of StackOverflowNER in a folder "
             "and pass it, e.g. `spacy project run all . --vars.data_dir /path/to/stackoverflow_ner` "
-            "(or `python -m spacy_rulelang fetch-assets --data-dir /path/to/stackoverflow_ner`), "
+            "(or `python -m spacy_rulelang project fetch-assets --data-dir /path/to/stackoverflow_ner`), "
             "or run the command on a machine that can reach raw.githubusercontent.com.")
     E211 = ("Checksum mismatch for {path}: md5 {found}, expected {expected}. The file is not the "
             "StackOverflowNER {name} of commit d1f408d2 (truncated download or edited copy?). "
@@ -128,5 +130,10 @@ class Errors(metaclass=ErrorsWithCodes):
     E216 = ("Building the wheel failed (exit status {code}) in {path}. Run "
             "`python -m pip wheel --no-deps --no-build-isolation {path}` there to see why; "
             "it needs setuptools>=70.1 (pip install -U setuptools).")
+    E218 = ("The pipeline has no 'rulelang_merge' component (its components: {names}); the "
+            "policies are variants of its config. Pass an assembled pipeline such as the "
+            "project's training/assembled.")
+    E219 = ("{path}: the policies must be a JSON object of name -> rulelang_merge settings, "
+            "e.g. {{\"rules only\": {{\"model_fills_gaps\": false}}}}.")
     E217 = ("{path} has no gold entities to evaluate against: pass a .spacy DocBin made by "
             "`python -m spacy_rulelang convert` or a StackOverflowNER CoNLL file.")

@@ -31,6 +31,7 @@ from spacy.training import Example
 from .corpus import as_input_doc, read_gold_docs
 from .errors import Errors
 from .merge import spans_or_ents
+from .rule_scores import RuleCounts
 
 MODEL_FACTORIES = {"ner", "tok2vec", "transformer", "curated_transformer", "spancat", "span_finder"}
 MERGE_FACTORY = "rulelang_merge"
@@ -142,16 +143,12 @@ def precision_by_rule(examples: Iterable[Example], getter: Any) -> Dict[str, Dic
 
     Predicted docs are built from the gold tokens, so offsets compare directly.
     """
-    counts: Dict[str, Dict[str, Any]] = {}
+    counts = RuleCounts()
     for eg in examples:
-        gold = {(e.start, e.end, e.label_) for e in eg.reference.ents}
-        for span in getter(eg.predicted, "spans"):
-            rule = span._.rulelang_rule or "unknown"
-            row = counts.setdefault(rule, {"tp": 0, "fp": 0})
-            row["tp" if (span.start, span.end, span.label_) in gold else "fp"] += 1
-    for row in counts.values():
-        row["precision"] = round(row["tp"] / (row["tp"] + row["fp"]), 4)
-    return dict(sorted(counts.items()))
+        counts.add([((s.start, s.end, s.label_), s._.rulelang_rule) for s in getter(eg.predicted, "spans")],
+                   [(e.start, e.end, e.label_) for e in eg.reference.ents])
+    return {rule: {"tp": row["tp"], "fp": row["fp"], "precision": round(row["precision"], 4)}
+            for rule, row in counts.table().items() if row["spans_on_gold"]}
 
 
 def results_table(results: Dict[str, Dict[str, Any]], main: Optional[str] = None) -> str:

@@ -22,8 +22,8 @@ Policy (all config, no code edits):
   or dropped (`"drop"`).
 - Model entities that overlap no rule span are kept when `model_fills_gaps`. With
   `gaps_need_candidate`, only where the rules had no evidence either way: the
-  catalogue has a candidate there that no rule accepted or rejected (asked of the
-  `rulelang` component's `explain`, and only for docs with such a gap). A model
+  catalogue has a candidate there that no rule accepted or rejected (read from the
+  span group that `rulelang` writes, `doc.spans["rulelang_undecided"]`). A model
   entity over a candidate that a rule rejected ("an XML file", "SQL Server") or over
   text the catalogue does not know stays out.
 - Overlaps are settled greedily in the order given by `prefer`:
@@ -52,6 +52,8 @@ from spacy.training import Example
 from spacy.util import registry
 
 from .errors import Errors
+from .settings import default_config, with_settings_signature
+from .spans import covered, token_mask
 from .extensions import register_extensions
 
 PREFER_OPTIONS = ("rules", "model", "longest")
@@ -103,10 +105,6 @@ def _check_precision(value: Any, setting: str, where: str) -> None:
         raise ValueError(Errors.E201.format(setting=setting, value=value, where=where))
 
 
-def _overlaps(a: Span, b: Span) -> bool:
-    return a.start < b.end and b.start < a.end
-
-
 def merge_spans(rule_spans: Iterable[Span], model_spans: Iterable[Span],
                 policy: MergePolicy,
                 undecided: Optional[Sequence[Tuple[int, int]]] = None) -> List[Span]:
@@ -118,22 +116,24 @@ def merge_spans(rule_spans: Iterable[Span], model_spans: Iterable[Span],
     """
     rules = list(rule_spans)
     models = list(model_spans)
+    n_tokens = max((s.end for s in rules + models), default=0)
+    by_model, by_rules = token_mask(n_tokens, models), token_mask(n_tokens, rules)
+    undecided_mask = token_mask(n_tokens, undecided or ())
     candidates: List[Tuple[str, Span]] = []
     for span in rules:
         cls = policy.rule_class(span)
         if cls == WEAK_RULE and policy.weak_rules == "drop":
             continue
         if cls == WEAK_RULE and policy.weak_rules == "need_model":
-            if not any(_overlaps(span, m) for m in models):
+            if not covered(by_model, span):
                 continue
             cls = STRONG_RULE
         candidates.append((cls, span))
     for span in models:
-        if not any(_overlaps(span, r) for r in rules):  # a gap the rules left
+        if not covered(by_rules, span):  # a gap the rules left
             if not policy.model_fills_gaps:
                 continue
-            if policy.gaps_need_candidate and not any(
-                    start < span.end and span.start < end for start, end in undecided or ()):
+            if policy.gaps_need_candidate and not covered(undecided_mask, span):
                 continue
         candidates.append((MODEL, span))
     order = {cls: i for i, cls in enumerate(CLASS_ORDER[policy.prefer])}
@@ -145,48 +145,49 @@ def merge_spans(rule_spans: Iterable[Span], model_spans: Iterable[Span],
             return (-length, order[cls], span.start)
         return (order[cls], -length, span.start)
 
-    taken = set()
+    taken = bytearray(max(n_tokens, len(undecided_mask)))
     kept: List[Span] = []
     for _, span in sorted(candidates, key=priority):
-        tokens = range(span.start, span.end)
-        if any(i in taken for i in tokens):
+        if covered(taken, span):
             continue
-        taken.update(tokens)
+        taken[span.start:span.end] = b"\x01" * (span.end - span.start)
         kept.append(span)
     return sorted(kept, key=lambda s: s.start)
+
+
+@dataclass
+class MergeSettings(MergePolicy):
+    """Every setting of `rulelang_merge`, declared once: where to read and write, and the policy."""
+
+    spans_key: str = "rulelang"
+    model_key: str = "model"
+    undecided_key: str = "rulelang_undecided"  # written by rulelang: candidates no rule decided
 
 
 class RuleModelMerge(Pipe):
     """Pipeline component: keep the NER's entities, merge them with the rule spans."""
 
     def __init__(self, nlp: Language, name: str = "rulelang_merge", *,
-                 spans_key: str = "rulelang", model_key: str = "model",
-                 prefer: str = "rules", min_rule_precision: float = 0.0,
-                 rule_precision: Optional[Dict[str, float]] = None,
-                 rule_wins: Sequence[str] = (), weak_rules: str = "fallback",
-                 model_fills_gaps: bool = True, gaps_need_candidate: bool = False,
-                 scorer: Optional[Callable] = None) -> None:
+                 scorer: Optional[Callable] = None, **settings: Any) -> None:
+        """`settings`: the fields of `MergeSettings`."""
         register_extensions()
         self.nlp = nlp
         self.name = name
-        self.spans_key = spans_key
-        self.model_key = model_key
-        self.policy = MergePolicy(prefer=prefer, min_rule_precision=min_rule_precision,
-                                  rule_precision=dict(rule_precision or {}),
-                                  rule_wins=tuple(rule_wins), weak_rules=weak_rules,
-                                  model_fills_gaps=model_fills_gaps,
-                                  gaps_need_candidate=gaps_need_candidate)
+        self.policy = self.settings = MergeSettings(**settings)
         self.scorer = scorer
         # Pipe.score passes cfg as keyword arguments to the scorer.
-        self.cfg: Dict[str, Any] = {"model_key": model_key}
-        self._check_rule_names(nlp)
+        self.cfg: Dict[str, Any] = {"model_key": self.settings.model_key}
+        self._check_rule_names()
 
-    def _check_rule_names(self, nlp: Language) -> None:
-        """Catch a misspelt rule name now rather than have it silently do nothing."""
+    def _check_rule_names(self) -> None:
+        """Catch a misspelt rule name now rather than have it silently do nothing: where the
+        rule spans come from a `rulelang` component, its rule names are the known ones
+        (another rule source, e.g. a SpanRuler with pattern ids, is not checked)."""
         known = set()
-        for name, pipe in nlp.pipeline:
-            if nlp.get_pipe_config(name).get("spans_key") == self.spans_key:
-                known.update(getattr(pipe, "rule_names", None) or [])
+        for name in self.nlp.pipe_names:
+            config = self.nlp.get_pipe_config(name)
+            if config.get("factory") == "rulelang" and config.get("spans_key") == self.settings.spans_key:
+                known.update(self.nlp.get_pipe(name).rule_names)
         if not known:
             return
         for setting, names in (("rule_wins", self.policy.rule_wins),
@@ -199,29 +200,17 @@ class RuleModelMerge(Pipe):
     def __call__(self, doc: Doc) -> Doc:
         error_handler = self.get_error_handler()
         try:
+            cfg = self.settings
             model_spans = list(doc.ents)
-            doc.spans[self.model_key] = model_spans
-            rule_spans = list(doc.spans.get(self.spans_key, []))
-            undecided = None
-            if self.policy.gaps_need_candidate and any(
-                    not any(_overlaps(m, r) for r in rule_spans) for m in model_spans):
-                undecided = self._undecided(doc)
+            doc.spans[cfg.model_key] = model_spans
+            rule_spans = list(doc.spans.get(cfg.spans_key, []))
+            undecided = [(s.start, s.end) for s in doc.spans.get(cfg.undecided_key, [])]
             doc.set_ents(merge_spans(rule_spans, model_spans, self.policy, undecided),
                          default="outside")
             return doc
         except Exception as err:  # noqa: BLE001  spaCy's error-handler protocol
             error_handler(self.name, self, [doc], err)
             return doc
-
-
-    def _undecided(self, doc: Doc) -> List[Tuple[int, int]]:
-        """Candidates that no rule accepted or rejected; none without a rulelang component."""
-        for name, pipe in self.nlp.pipeline:
-            if (self.nlp.get_pipe_config(name).get("spans_key") == self.spans_key
-                    and hasattr(pipe, "explain")):
-                return [(c.start, c.end) for c in pipe.explain(doc)
-                        if c.rule is None and c.rejected_by is None]
-        return []
 
 
 def spans_or_ents(key: str) -> Callable[[Doc, str], Iterable[Span]]:
@@ -255,27 +244,10 @@ def make_merge_scorer() -> Callable[..., Dict[str, Any]]:
 @Language.factory(
     "rulelang_merge",
     assigns=["doc.ents", "doc.spans"],
-    default_config={
-        "spans_key": "rulelang",
-        "model_key": "model",
-        "prefer": "rules",
-        "min_rule_precision": 0.0,
-        "rule_precision": {},
-        "rule_wins": [],
-        "weak_rules": "fallback",
-        "model_fills_gaps": True,
-        "gaps_need_candidate": False,
-        "scorer": {"@scorers": "spacy-rulelang.merge_scorer.v1"},
-    },
+    default_config=default_config(MergeSettings, scorer={"@scorers": "spacy-rulelang.merge_scorer.v1"}),
     default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0,
                            "ents_per_type": None, "spans_model_f": 0.0},
 )
-def make_merge(nlp: Language, name: str, spans_key: str, model_key: str, prefer: str,
-               min_rule_precision: float, rule_precision: Dict[str, float],
-               rule_wins: List[str], weak_rules: str, model_fills_gaps: bool,
-               gaps_need_candidate: bool, scorer: Optional[Callable]) -> RuleModelMerge:
-    return RuleModelMerge(nlp, name, spans_key=spans_key, model_key=model_key, prefer=prefer,
-                          min_rule_precision=min_rule_precision, rule_precision=rule_precision,
-                          rule_wins=rule_wins, weak_rules=weak_rules,
-                          model_fills_gaps=model_fills_gaps,
-                          gaps_need_candidate=gaps_need_candidate, scorer=scorer)
+@with_settings_signature(MergeSettings, scorer=Optional[Callable])
+def make_merge(nlp: Language, name: str, **settings: Any) -> RuleModelMerge:
+    return RuleModelMerge(nlp, name, **settings)

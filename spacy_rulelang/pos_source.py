@@ -33,12 +33,24 @@ def load_pos_pipeline(name: Union[str, Path]) -> Language:
 
 
 class LazyPOS:
-    """Copies POS from a private pipeline onto a doc, on demand."""
+    """Copies POS from a private pipeline onto a doc, on demand.
+
+    The pipeline is loaded on first use, not at construction: a saved `rulelang`
+    replaces this source with the copy in its own folder (`from_disk`), so loading
+    a saved pipeline never needs the package named in its config.
+    """
 
     def __init__(self, name: Union[str, Path]):
         self.name = str(name)
-        self.nlp: Language = load_pos_pipeline(name)
+        self._source = name
+        self._nlp: Optional[Language] = None
         self.docs_tagged = 0
+
+    @property
+    def nlp(self) -> Language:
+        if self._nlp is None:
+            self._nlp = load_pos_pipeline(self._source)
+        return self._nlp
 
     def __call__(self, doc: Doc) -> None:
         if len(doc) == 0 or doc.has_annotation("POS"):
@@ -53,6 +65,8 @@ class LazyPOS:
 
     @classmethod
     def from_disk(cls, path: Path, name: Optional[str] = None) -> "LazyPOS":
+        """The saved copy, loaded now: the folder may be a temporary one (spaCy's from_bytes)."""
         obj = cls(path)
         obj.name = name or str(path)
+        obj._nlp = load_pos_pipeline(path)
         return obj

@@ -95,10 +95,56 @@ def test_catalogue_user_file_extends_or_replaces(tmp_path):
     assert [s.text for s in doc.spans["rulelang"]] == ["MyLang"]
 
 
-def test_catalogue_missing_file_is_a_clear_error(tmp_path):
+def test_catalogue_missing_file_is_a_clear_error_on_first_use(tmp_path):
+    """Construction does not read a missing file (a saved pipeline brings its own copy);
+    using the component without one is the error."""
     nlp = spacy.blank("en")
-    with pytest.raises(FileNotFoundError, match=r"\[E004\]"):
-        nlp.add_pipe("rulelang", config={"catalogue": str(tmp_path / "nope.jsonl")})
+    nlp.add_pipe("rulelang", config={"catalogue": str(tmp_path / "nope.jsonl"), "pos_checks": False})
+    with pytest.raises(FileNotFoundError, match=r"\[E004\].*nope.jsonl"):
+        nlp("Python")
+
+
+def test_catalogue_alias_clash_names_the_user_file_and_line(tmp_path):
+    path = write_lines(tmp_path / "langs.jsonl", [GOOD, json.dumps({"id": "np", "name": "NP", "aliases": ["python"]})])
+    with pytest.raises(ValueError, match=r"\[E005\]") as err:
+        load_catalogue(path, extend=True)
+    assert f"{path}, line 2" in str(err.value) and "'python'" in str(err.value)
+
+
+def test_catalogue_duplicate_ids_name_both_lines(tmp_path):
+    other = json.dumps({"id": "mylang", "name": "MyLang2", "aliases": ["ml2"]})
+    path = write_lines(tmp_path / "langs.jsonl", [GOOD, "", other])
+    with pytest.raises(ValueError, match=r"\[E009\]") as err:
+        load_catalogue(path)
+    assert f"{path}, line 3" in str(err.value) and "line 1" in str(err.value)
+
+
+def test_catalogue_overriding_a_packaged_entry_warns(tmp_path):
+    path = write_lines(tmp_path / "langs.jsonl", [json.dumps({"id": "python", "name": "Python", "aliases": ["py"]})])
+    with pytest.warns(UserWarning, match=r"\[W002\].*line 1.*'python'"):
+        entries = load_catalogue(path)
+    assert [e.aliases for e in entries if e.id == "python"] == [("python", "py")]
+
+
+@pytest.mark.parametrize("alias", [".", "  -- ", "()"])
+def test_catalogue_punctuation_alias_is_an_error(tmp_path, alias):
+    path = write_lines(tmp_path / "langs.jsonl", [json.dumps({"id": "dot", "name": "Dot", "aliases": [alias]})])
+    with pytest.raises(ValueError, match=r"\[E010\]") as err:
+        read_catalogue(path)
+    assert f"{path}, line 1" in str(err.value)
+
+
+def test_catalogue_non_utf8_names_file_line_and_byte(tmp_path):
+    path = tmp_path / "langs.jsonl"
+    path.write_bytes(GOOD.encode() + b"\n" + b'{"id": "x", "name": "\xff"}\n')
+    with pytest.raises(ValueError, match=r"\[E026\]") as err:
+        read_catalogue(path)
+    assert f"{path}, line 2 (byte {len(GOOD) + 1 + 21})" in str(err.value)
+
+
+def test_catalogue_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match=r"\[E027\]"):
+        load_catalogue(tmp_path)
 
 
 def test_catalogue_default_file_is_packaged():

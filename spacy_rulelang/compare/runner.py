@@ -20,13 +20,14 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from tqdm import tqdm
 
+from ..atomic import AtomicOutputDir
 from ..corpus import as_input_doc, data_kind, read_gold_docs, read_jsonl_texts
 from ..errors import Errors
+from ..parallel import pipe_in_processes
 from .calibration import calibration_from_stats
 from .component import read_disagreements
 from .core import SpanTuple, restrict_labels
 from .export import example_tasks, token_offsets
-from .outputs import AtomicOutputs
 from .ranking import Ranker, example_priority
 from .report import ReportBuilder, render_example
 from .summary import SummaryStats, categories_of
@@ -220,11 +221,11 @@ def _run(nlp: Language, setup: Setup, data_path: Path, output_dir: Path, *, kind
     label_set = set(setup.labels)
     inputs = GuardedInputs(read_inputs(data_path, nlp, stats, use_gold=use_gold, limit=limit,
                                        repeat=repeat))
-    with AtomicOutputs(output_dir) as out:
+    with AtomicOutputDir(output_dir) as out:
         first_pass = out.scratch("disagreements.jsonl")
         n_done = 0
         with first_pass.open("w", encoding="utf8") as fileh:
-            docs = nlp.pipe(inputs, as_tuples=True, n_process=n_process, batch_size=batch_size)
+            docs = pipe_in_processes(nlp, inputs, n_process=n_process, batch_size=batch_size)
             for doc, idx in tqdm(docs, desc="compare", unit="doc", disable=None if show_progress else True):
                 rule_spans = list(doc.spans[setup.rules_key]) if setup.rules_key in doc.spans else []
                 model_spans = list(doc.ents) if setup.model_key is None else \
@@ -247,6 +248,8 @@ def _run(nlp: Language, setup: Setup, data_path: Path, output_dir: Path, *, kind
         inputs.check()
         if stats.docs_in == 0:
             raise ValueError(Errors.E108.format(path=data_path))
+        if n_done == 0:  # every input was skipped as empty: keep the previous outputs
+            raise ValueError(Errors.E109.format(n=stats.docs_in, path=data_path))
         if stats.docs_in != stats.docs_out:  # every input doc must be accounted for
             raise RuntimeError(f"docs_in={stats.docs_in} != docs_out={stats.docs_out}")
         ranks = report.ranks()

@@ -10,14 +10,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+from ..rule_scores import RuleCounts, RuleSpan, ratio as _ratio
 from .core import CATEGORIES, GOLD_SIDES, Disagreement, SpanTuple
-
-RuleSpan = Tuple[SpanTuple, Optional[str]]  # span and the rule that produced it
-NO_RULE = "<unknown>"
-
-
-def _ratio(num: int, den: int) -> Optional[float]:
-    return round(num / den, 6) if den else None
 
 
 def _prf(tp: int, n_pred: int, n_gold: int) -> Dict[str, object]:
@@ -36,10 +30,7 @@ class SummaryStats:
         self.n_words = 0
         self.categories: Counter = Counter({c: 0 for c in CATEGORIES})
         self.gold_agrees: Dict[str, Counter] = defaultdict(Counter)
-        self.rule_spans: Counter = Counter({r: 0 for r in rule_names})
-        self.rule_spans_on_gold: Counter = Counter()
-        self.rule_tp: Counter = Counter()
-        self.rule_gold_matched: Counter = Counter()
+        self.rules = RuleCounts(rule_names)
         self.system_counts = {name: Counter() for name in ("rules", "model")}
         self.n_gold = 0
 
@@ -61,22 +52,12 @@ class SummaryStats:
             self.categories[d.category] += 1
             if d.gold_agrees is not None:
                 self.gold_agrees[d.category][d.gold_agrees] += 1
-        for _, rule in rules:
-            self.rule_spans[rule or NO_RULE] += 1
+        self.rules.add(rules, gold)
         if gold is None:
             return
         self.docs_gold += 1
         gold_set = set(gold)
         self.n_gold += len(gold_set)
-        matched_by: Dict[str, set] = defaultdict(set)
-        for span, rule in set(rules):
-            name = rule or NO_RULE
-            self.rule_spans_on_gold[name] += 1
-            if span in gold_set:
-                self.rule_tp[name] += 1
-                matched_by[name].add(span)
-        for name, spans in matched_by.items():
-            self.rule_gold_matched[name] += len(spans)
         for system, spans in (("rules", {s for s, _ in rules}), ("model", set(model))):
             counts = self.system_counts[system]
             counts["pred"] += len(spans)
@@ -84,20 +65,10 @@ class SummaryStats:
 
     def rule_precision_so_far(self) -> Dict[str, Tuple[int, int]]:
         """rule -> (tp, fp) on the gold seen so far (for ranking)."""
-        return {r: (self.rule_tp[r], n - self.rule_tp[r]) for r, n in self.rule_spans_on_gold.items()}
+        return self.rules.tp_fp()
 
     def per_rule(self) -> Dict[str, Dict[str, object]]:
-        """Span-level, exact match: precision = rule spans matching gold / rule spans
-        (on docs with gold); recall = gold spans matched by the rule / all gold spans."""
-        out = {}
-        for rule in sorted(self.rule_spans):
-            n_pred = self.rule_spans_on_gold[rule]
-            tp = self.rule_tp[rule]
-            matched = self.rule_gold_matched[rule]
-            out[rule] = {"spans": self.rule_spans[rule], "spans_on_gold": n_pred,
-                         "precision": _ratio(tp, n_pred), "recall": _ratio(matched, self.n_gold),
-                         "tp": tp, "fp": n_pred - tp, "fn": self.n_gold - matched}
-        return out
+        return self.rules.table()
 
     @property
     def docs_out(self) -> int:

@@ -70,7 +70,10 @@ class Errors(metaclass=ErrorsWithCodes):
             "The comparison needs rule spans: add the component after the tagger and save the "
             "pipeline, e.g. nlp = spacy.load('{pipeline}'); nlp.add_pipe('rulelang'); "
             "nlp.to_disk('my_pipeline'), then pass my_pipeline (or the project's "
-            "training/assembled) as PIPELINE.")
+            "training/assembled) as PIPELINE. Rules of your own (e.g. a SpanRuler) work too: "
+            "pass the span key they write with --rules-key (and --rule-name id for pattern ids).")
+    E107 = ("Cannot tell which labels to compare: no component writes doc.spans['{key}'] with "
+            "known labels. Pass them with --labels, e.g. --labels PROG_LANG,ORG.")
     E101 = ("Could not load the pipeline '{pipeline}': {err}. Pass an installed pipeline "
             "package (e.g. en_core_web_sm) or a directory that has a config.cfg.")
     E102 = ("The 'rulelang' component '{name}' writes its spans to doc.ents (write_ents=True), "
@@ -98,6 +101,26 @@ class Errors(metaclass=ErrorsWithCodes):
             "workers were stopped. Run with --n-process 1, or a smaller --batch-size.")
     E142 = ("Could not import the code file {path} given with --code: {err}. It must be a Python "
             "file that registers your components (e.g. with @Language.component).")
+    E150 = ("{path}, line {line}: not valid JSON ({err}). Each line must be one decision "
+            "(docs/decisions.md) or one task exported with `prodigy db-out`.")
+    E151 = ("{path}, line {line}: {problem}. A decision looks like {example}; a Prodigy task "
+            "needs \"answer\", \"text\", \"spans\" and \"meta\": {{\"doc\": N}}.")
+    E152 = "{path}, line {line}: {field} is {value!r}; allowed: {allowed}."
+    E153 = ("{path}, line {line}: doc {doc} is not in {corpus}, which has {n} docs. Pass the DATA "
+            "file that `compare` ran on (decisions count docs from 0, in file order).")
+    E154 = ("{path}, line {line}: {what} tokens {start}-{end} (end exclusive) lie outside doc "
+            "{doc}, which has {n} tokens. Pass the DATA file that `compare` ran on.")
+    E155 = ("{path}, line {line}: the decision's text {text!r} does not match doc {doc} of "
+            "{corpus} ({found!r}). Pass the DATA file that `compare` ran on.")
+    E156 = ("{path}, lines {first} and {second}: contradicting decisions on doc {doc}, tokens "
+            "{start}-{end} ({first_decision!r} gives {first_spans}, {second_decision!r} gives "
+            "{second_spans}). Keep one of the two lines.")
+    E157 = ("{path}, line {line}: the decision '{decision}' needs {problem}. Decide 'both_wrong' "
+            "or 'skip' instead, or fix the line's \"spans\".")
+    E158 = ("No decisions in {path}: {why}. Export decisions from report.html or reviewed "
+            "tasks with `prodigy db-out DATASET > FILE`; the previous outputs were left as they were.")
+    E159 = ("The output {output} would replace the input {path}. Pass another --output folder; "
+            "apply never changes its inputs.")
 
     # --- merge step and project workflow (E200-E249) ---
     E200 = ("Unknown value {value!r} for '{setting}' of the 'rulelang_merge' component. "

@@ -229,3 +229,50 @@ def test_compare_cli_real_test_split_accounts_for_every_sentence(pipelines, data
     assert summary["rules"]["unambiguous_alias"]["spans"] > 0
     html = (out / "report.html").read_text()
     assert html.count('<section class="example"') == min(500, docs["with_disagreements"])
+
+
+DRUG_SENTENCES = [  # (words, gold DRUG spans)
+    (["Take", "aspirin", "or", "ibuprofen", "daily", "."], [(1, 2), (3, 4)]),
+    (["No", "paracetamol", "after", "ibuprofen", "."], [(1, 2), (3, 4)]),
+    (["The", "aspirin", "tree", "is", "green", "."], []),
+]
+
+
+@pytest.fixture(scope="module")
+def span_ruler_pipeline(tmp_path_factory):
+    """No rulelang: a SpanRuler with pattern ids is the rule source, an EntityRuler the model."""
+    base = tmp_path_factory.mktemp("span_ruler")
+    nlp = spacy.blank("en")
+    nlp.add_pipe("span_ruler").add_patterns([
+        {"label": "DRUG", "pattern": "aspirin", "id": "painkiller_list"},
+        {"label": "DRUG", "pattern": "ibuprofen", "id": "painkiller_list"},
+        {"label": "DRUG", "pattern": [{"LOWER": "paracetamol"}], "id": "token_pattern"}])
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": "DRUG", "pattern": "ibuprofen"},
+                                               {"label": "DRUG", "pattern": "paracetamol"}])
+    nlp.to_disk(base / "pipe")
+    gold = base / "gold.spacy"
+    from spacy.tokens import Doc, DocBin, Span
+    db = DocBin()
+    for words, spans in DRUG_SENTENCES:
+        doc = Doc(nlp.vocab, words=words)
+        doc.ents = [Span(doc, s, e, label="DRUG") for s, e in spans]
+        db.add(doc)
+    db.to_disk(gold)
+    return base / "pipe", gold
+
+
+def test_compare_cli_any_rule_source_span_ruler(span_ruler_pipeline, tmp_path):
+    pipe, gold = span_ruler_pipeline
+    result = run(pipe, gold, "-o", tmp_path / "out")
+    assert result.exit_code == 1 and "E100" in result.output and "--rules-key" in result.output
+    result = run(pipe, gold, "-o", tmp_path / "out", "--rules-key", "ruler", "--rule-name", "id")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["settings"]["labels"] == ["DRUG"] and summary["settings"]["rule_name"] == "id"
+    assert summary["categories"]["rule_only"] == 2  # "aspirin" twice: the model never finds it
+    assert summary["rules"]["painkiller_list"]["tp"] == 3 and summary["rules"]["painkiller_list"]["fp"] == 1
+    assert summary["rules"]["token_pattern"]["precision"] == 1.0
+    calibration = json.loads((tmp_path / "out" / "calibration.json").read_text())
+    assert set(calibration["rules"]) == {"painkiller_list", "token_pattern"}
+    tasks = list(srsly.read_jsonl(tmp_path / "out" / "disagreements.jsonl"))
+    assert {t["meta"]["rules"] for t in tasks} == {"painkiller_list"}

@@ -21,6 +21,7 @@ from ..compare.core import CATEGORIES
 from ..compare.runner import OUTPUT_FILES, _raw_items, load_pipeline, run_compare
 from ..corpus import data_kind
 from ..errors import Errors
+from ..rule_source import DEFAULT_RULE_NAME
 from ._app import app
 
 BENCHMARK_MIN_DOCS = 100_000
@@ -54,12 +55,14 @@ def import_code(code: Optional[Path]) -> None:
 @app.command("compare")
 def compare_cli(
     # fmt: off
-    pipeline: str = typer.Argument(..., help="Pipeline name or path; it must contain the 'rulelang' component"),
+    pipeline: str = typer.Argument(..., help="Pipeline name or path with the 'rulelang' component, or with other rules named by --rules-key"),
     data: Path = typer.Argument(..., help="Gold .spacy file, StackOverflowNER CoNLL file, or JSONL with a \"text\" field (no gold)"),
     output: Path = typer.Option(..., "--output", "-o", help="Folder for disagreements.jsonl, report.html, summary.json, calibration.json"),
     n_process: int = typer.Option(1, "--n-process", "-n", help="Processes for nlp.pipe"),
     gold: bool = typer.Option(True, "--gold/--no-gold", help="Use the data's gold spans (ignored for JSONL)"),
     model_key: Optional[str] = typer.Option(None, "--model-key", help="Span key with the model's own entities (default: doc.ents; 'model' when the pipeline has rulelang_merge)"),
+    rules_key: Optional[str] = typer.Option(None, "--rules-key", help="Span key of another rule component (e.g. a SpanRuler's 'ruler'); default: rulelang's"),
+    rule_name: str = typer.Option(DEFAULT_RULE_NAME, "--rule-name", help="Where a rule span's rule name is: a Span extension (rulelang_rule), 'id' (pattern ids) or 'label'"),
     limit: Optional[int] = typer.Option(None, "--limit", help="Read only the first N sentences"),
     max_examples: int = typer.Option(500, "--max-examples", help="Examples kept (highest priority) in report.html"),
     dataset: str = typer.Option("rulelang_compare", "--dataset", help="Prodigy dataset name, used in the _session_id of each version"),
@@ -70,12 +73,15 @@ def compare_cli(
 ):
     """Run rules and model side by side and export their disagreements for review."""
     compare(pipeline, data, output, n_process=n_process, use_gold=gold, model_key=model_key,
+            rules_key=rules_key, rule_name=rule_name,
             limit=limit, max_examples=max_examples, dataset=dataset, labels=_split(labels),
             batch_size=batch_size, code=code, silent=False)
 
 
 def compare(pipeline: str, data: Path, output: Path, *, n_process: int = 1,
-            use_gold: bool = True, model_key: Optional[str] = None, limit: Optional[int] = None,
+            use_gold: bool = True, model_key: Optional[str] = None,
+            rules_key: Optional[str] = None, rule_name: str = DEFAULT_RULE_NAME,
+            limit: Optional[int] = None,
             max_examples: int = 500, dataset: str = "rulelang_compare",
             labels: Optional[List[str]] = None, batch_size: int = 64,
             code: Optional[Path] = None, silent: bool = True) -> Dict[str, object]:
@@ -83,11 +89,12 @@ def compare(pipeline: str, data: Path, output: Path, *, n_process: int = 1,
     try:
         check_data(data)  # before the (slow) pipeline load
         import_code(code)
-        nlp, notes = load_pipeline(pipeline, model_key)
+        nlp, notes = load_pipeline(pipeline, model_key, rules_key)
         n_load_notes = len(notes)
         for note in notes:
             msg.info(note)
         summary = run_compare(nlp, data, output, pipeline=pipeline, model_key=model_key,
+                              rules_key=rules_key, rule_name=rule_name,
                               use_gold=use_gold, limit=limit, max_examples=max_examples,
                               dataset=dataset, n_process=n_process, batch_size=batch_size,
                               labels=labels, show_progress=not silent, notes=notes)

@@ -2,7 +2,7 @@
 
 Why a component: the comparison then runs inside `nlp.pipe` (also with
 n_process > 1) and a saved pipeline can carry it. It reads rule spans from
-``doc.spans[rules_key]``, the model's from ``doc.ents`` (or ``doc.spans[model_key]``),
+``doc.spans[rules_key]`` (any rule component's; the rule name from `rule_name`), the model's from ``doc.ents`` (or ``doc.spans[model_key]``),
 gold (optional) from ``doc.spans[gold_key]``, and writes one span per disagreement
 to ``doc.spans[spans_key]`` with label = category. It never touches doc.ents.
 
@@ -26,6 +26,7 @@ from spacy.tokens import Doc, Span, SpanGroup
 
 from ..errors import Errors
 from ..extensions import register_extensions
+from ..rule_source import DEFAULT_RULE_NAME, rule_name_getter
 from .core import Disagreement, from_spacy
 
 DETAILS_ATTR = "disagreements"  # SpanGroup.attrs key: one dict per span, same order
@@ -40,15 +41,18 @@ DETAILS_ATTR = "disagreements"  # SpanGroup.attrs key: one dict per span, same o
         "gold_key": "rulelang_gold",
         "spans_key": "rulelang_disagreements",
         "labels": None,
+        "rule_name": DEFAULT_RULE_NAME,
     },
 )
 def make_compare(nlp: Language, name: str, rules_key: str, model_key: Optional[str],
                  gold_key: Optional[str], spans_key: str,
-                 labels: Optional[List[str]]) -> "RulelangCompare":
+                 labels: Optional[List[str]], rule_name: str) -> "RulelangCompare":
     """model_key=None reads doc.ents; gold is used only where doc.spans has gold_key;
-    labels=None compares every label."""
+    labels=None compares every label; rule_name: "rulelang_rule" (a Span extension),
+    "id" (span.id_, e.g. SpanRuler pattern ids) or "label"."""
     return RulelangCompare(nlp, name, rules_key=rules_key, model_key=model_key,
-                           gold_key=gold_key, spans_key=spans_key, labels=labels)
+                           gold_key=gold_key, spans_key=spans_key, labels=labels,
+                           rule_name=rule_name)
 
 
 class RulelangCompare(Pipe):
@@ -56,8 +60,9 @@ class RulelangCompare(Pipe):
                  rules_key: str = "rulelang", model_key: Optional[str] = None,
                  gold_key: Optional[str] = "rulelang_gold",
                  spans_key: str = "rulelang_disagreements",
-                 labels: Optional[List[str]] = None) -> None:
+                 labels: Optional[List[str]] = None, rule_name: str = DEFAULT_RULE_NAME) -> None:
         register_extensions()
+        self.rule_of = rule_name_getter(rule_name)
         self.name = name
         self.rules_key = rules_key
         self.model_key = model_key
@@ -75,7 +80,8 @@ class RulelangCompare(Pipe):
         gold = None
         if self.gold_key is not None and self.gold_key in doc.spans:
             gold = list(doc.spans[self.gold_key])
-        found = from_spacy(rules, model, gold, labels=self.compared_labels, model_scores=scores)
+        found = from_spacy(rules, model, gold, labels=self.compared_labels, model_scores=scores,
+                           rule_of=self.rule_of)
         write_disagreements(doc, self.spans_key, found)
         return doc
 

@@ -12,9 +12,10 @@ doubtlab style). `from_spacy` adapts spaCy Spans and keeps rule names and scores
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..errors import Errors
+from ..rule_source import rule_name_getter
 from ..spans import overlap
 
 SpanTuple = Tuple[int, int, str]  # token start, token end (exclusive), label
@@ -202,15 +203,18 @@ def span_tuples(spans: Iterable) -> List[SpanTuple]:
 def from_spacy(rule_spans: Sequence, model_spans: Sequence,
                gold_spans: Optional[Sequence] = None,
                labels: Optional[Iterable[str]] = None,
-               model_scores: Optional[Sequence[Optional[float]]] = None) -> List[Disagreement]:
-    """`find_disagreements` over spaCy Spans, adding each rule span's rule name and
-    calibrated score (`span._.rulelang_rule` / `._.rulelang_score`) and the model's
-    per-span score when the pipeline exposes one (`model_scores`, parallel)."""
+               model_scores: Optional[Sequence[Optional[float]]] = None,
+               rule_of: Optional[Callable[[Any], Optional[str]]] = None) -> List[Disagreement]:
+    """`find_disagreements` over spaCy Spans, adding each rule span's rule name
+    (`rule_of(span)`, by default `span._.rulelang_rule`) and calibrated score
+    (`._.rulelang_score`) and the model's per-span score when the pipeline exposes
+    one (`model_scores`, parallel)."""
+    rule_of = rule_of or rule_name_getter()
     rule_info: Dict[SpanTuple, Tuple[Optional[str], Optional[float]]] = {}
     for span in rule_spans:
         key = span_tuples([span])[0]
         if key not in rule_info and hasattr(span, "_"):
-            rule = getattr(span._, "rulelang_rule", None) if span.has_extension("rulelang_rule") else None
+            rule = rule_of(span)
             score = getattr(span._, "rulelang_score", None) if span.has_extension("rulelang_score") else None
             rule_info[tuple(key)] = (rule, None if score is None else float(score))
     model_info: Dict[SpanTuple, float] = {}

@@ -1,19 +1,35 @@
-"""report.html: one standalone page a reviewer can open from disk.
+"""report.html: one standalone page where a reviewer reads and decides disagreements.
 
 Why a bounded heap: the run streams, so only the `max_examples` highest-priority
 examples are kept (rendered) at any time; memory does not grow with the corpus.
 Gold / rules / model rows are displaCy "ent" renderings; the disagreements row uses
 displaCy's "span" style because disagreements may overlap. No server, no external
-scripts or CSS: a small inline script filters examples by category.
+scripts or CSS: report.js (this package's data file) is inlined; it filters examples
+by category and lets the reviewer decide each disagreement (buttons or keys).
+
+Why the data rides in the page: each example carries a
+``<script type="application/json" class="rl-data">`` block (`example_data`: its
+`_input_hash`, its position `doc` and, per disagreement, the offsets, label, text,
+category and the overlapping spans of each system), so the page alone can write
+decisions.jsonl in the format of docs/decisions.md. Decisions are kept in the
+browser's localStorage under `<body data-storage-key>`, a hash of that data: a
+reload keeps them, two different reports never share them, and the page itself
+stays byte-identical from one run to the next.
 """
 from __future__ import annotations
 
+import hashlib
 import heapq
 import html
+import json
+import re
+from functools import lru_cache
+from importlib import resources
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from spacy import displacy
 
+from ..spans import overlap
 from .core import CATEGORIES, Disagreement, SpanTuple
 from .export import Token, describe
 
@@ -47,10 +63,47 @@ def render_disagreements(words: Sequence[str], found: Sequence[Disagreement]) ->
                            options={"colors": CATEGORY_COLORS})
 
 
+def example_data(words: Sequence[str], *, systems: Dict[str, Optional[List[SpanTuple]]],
+                 found: Sequence[Disagreement], input_hash: int, doc_index: int) -> Dict:
+    """What a decision line needs (docs/decisions.md), so the page can write it alone.
+
+    Offsets are token offsets with an EXCLUSIVE end; `spans` holds, per system, its
+    spans overlapping the disagreement as [start, end, label], None for a system
+    the example lacks (no gold).
+    """
+    disagreements = []
+    for d in found:
+        spans = {key: None if systems.get(key) is None else
+                 [[s, e, label] for s, e, label in sorted(set(systems[key] or []))
+                  if overlap((s, e), (d.start, d.end))]
+                 for key in ("rules", "model", "gold")}
+        disagreements.append({"token_start": d.start, "token_end": d.end, "label": d.label,
+                              "text": describe(d, words)["text"], "category": d.category,
+                              "spans": spans})
+    return {"input_hash": input_hash, "doc": doc_index, "disagreements": disagreements}
+
+
+def script_json(obj: object) -> str:
+    """JSON that is safe inside a <script> element: `<`, `>` and `&` become \\u escapes
+    (so a text holding "</script>" cannot end the element; JSON.parse undoes them)."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    for char in "<>&\u2028\u2029":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text
+
+
+DATA_SCRIPT = '<script type="application/json" class="rl-data">'
+DATA_RE = re.compile(re.escape(DATA_SCRIPT) + r"(.*?)</script>", re.S)
+
+
 def render_example(words: Sequence[str], text: str, tokens: Sequence[Token], *,
                    systems: Dict[str, Optional[List[SpanTuple]]],
-                   found: Sequence[Disagreement]) -> str:
-    """The inner HTML of one example (its header is added when the page is built)."""
+                   found: Sequence[Disagreement], input_hash: int, doc_index: int) -> str:
+    """The inner HTML of one example (its header is added when the page is built).
+
+    `input_hash` (the tasks' `_input_hash`) and `doc_index` go into the example's
+    data block, which the decision buttons of each `li.rl-item` read.
+    """
     rows = []
     for key, title in SYSTEM_ROWS:
         if systems.get(key) is not None:
@@ -59,15 +112,18 @@ def render_example(words: Sequence[str], text: str, tokens: Sequence[Token], *,
     rows.append(f'<tr class="row-disagreements"><th>Disagreements</th>'
                 f"<td>{render_disagreements(words, found)}</td></tr>")
     items = []
-    for d in found:
+    for i, d in enumerate(found):
         info = describe(d, words)
         details = ", ".join(f"{k}={info[k]}" for k in ("rule", "rule_score", "model_score",
                                                         "gold_agrees", "priority")
                             if info[k] is not None)
-        items.append(f'<li data-category="{d.category}"><b>{d.category}</b> '
+        items.append(f'<li class="rl-item" data-index="{i}" data-category="{d.category}" '
+                     f'tabindex="-1"><b>{d.category}</b> '
                      f"&ldquo;{html.escape(info['text'])}&rdquo; {html.escape(details)}</li>")
+    data = example_data(words, systems=systems, found=found, input_hash=input_hash,
+                        doc_index=doc_index)
     return (f'<table class="systems">{"".join(rows)}</table>'
-            f'<ul class="details">{"".join(items)}</ul>')
+            f'<ul class="details">{"".join(items)}</ul>{DATA_SCRIPT}{script_json(data)}</script>')
 
 
 class ReportBuilder:
@@ -108,20 +164,46 @@ h1{font-size:1.4em} .meta{color:#555} table.counts td,table.counts th{padding:2p
 .example{border:1px solid #ddd;border-radius:6px;padding:0.6em 1em;margin:1em 0}
 .example h2{font-size:1em;margin:0 0 0.4em} table.systems{width:100%;border-collapse:collapse}
 table.systems th{width:8em;text-align:left;vertical-align:top;padding-top:1em;color:#555}
-ul.details{font-size:0.9em;color:#333}
+ul.details{font-size:0.9em;color:#333;list-style:none;padding-left:0}
+.review{position:sticky;top:0;z-index:10;background:#fff;border-bottom:1px solid #ccc;padding:0.5em 0}
+.review button{margin:0 4px;padding:4px 10px;border:1px solid #999;border-radius:4px;background:#f7f7f7;cursor:pointer}
+.review button:disabled{opacity:0.5;cursor:default} .review .keys{color:#555;font-size:0.85em;margin:0.3em 0 0}
+#rl-storage{color:#b00020} kbd{border:1px solid #bbb;border-radius:3px;padding:0 4px;background:#f7f7f7;font-size:0.9em}
+li.rl-item{margin:0.4em 0;padding:0.3em 0.5em;border-left:4px solid #ddd;outline:none;scroll-margin:9em 0 1em}
+li.rl-item.rl-current{border-left-color:#1a73e8;background:#eef4fd}
+li.rl-item.rl-decided{border-left-color:#2e7d32}
+.rl-controls{margin-top:0.3em;display:flex;flex-wrap:wrap;gap:4px;align-items:center}
+.rl-controls button{padding:2px 8px;border:1px solid #aaa;border-radius:4px;background:#fafafa;cursor:pointer;font-size:0.9em}
+.rl-controls button.active{background:#2e7d32;border-color:#2e7d32;color:#fff}
+.rl-controls button:disabled{opacity:0.4;cursor:default}
+.rl-state{display:inline-block;min-width:7em;font-weight:bold;color:#888}
+li.rl-decided .rl-state{color:#2e7d32} .rl-note{flex:1;min-width:12em;max-width:30em;padding:2px 6px}
 """
 
-PAGE_JS = """
-function rlFilter(cat){
-  document.querySelectorAll('.filters button').forEach(function(b){
-    b.classList.toggle('active', b.dataset.category===cat);});
-  var shown=0;
-  document.querySelectorAll('.example').forEach(function(ex){
-    var show = cat==='all' || ex.dataset.categories.split(' ').indexOf(cat)>=0;
-    ex.style.display = show ? '' : 'none'; if(show){shown++;}});
-  document.getElementById('shown').textContent = shown;
-}
-"""
+KEYS_HELP = ("Keys: <kbd>j</kbd>/<kbd>k</kbd> or <kbd>&darr;</kbd>/<kbd>&uarr;</kbd> next/previous "
+             "disagreement &middot; <kbd>1</kbd>&ndash;<kbd>5</kbd> or <kbd>r</kbd> <kbd>m</kbd> "
+             "<kbd>b</kbd> <kbd>g</kbd> <kbd>s</kbd>: rules right, model right, both wrong, "
+             "gold wrong, skip &middot; <kbd>u</kbd> undo the decision &middot; <kbd>n</kbd> "
+             "note (<kbd>Enter</kbd> or <kbd>Esc</kbd> leaves it). Decisions stay in this "
+             "browser for this report; download them as decisions.jsonl (docs/decisions.md).")
+
+
+@lru_cache(maxsize=1)
+def page_js() -> str:
+    """report.js, read once; a package data file so it can be read and linted as JS."""
+    text = resources.files(__package__).joinpath("report.js").read_text(encoding="utf8")
+    if "</script" in text.lower():  # would end the inline <script> element early
+        raise ValueError("report.js must not contain '</script'")
+    return text
+
+
+def storage_key(bodies: Sequence[str]) -> str:
+    """The localStorage key of a report: a hash of its examples' data blocks, so the
+    same comparison keeps its decisions across runs and two reports never clash."""
+    digest = hashlib.sha256()
+    for blob in sorted(m for body in bodies for m in DATA_RE.findall(body)):
+        digest.update(blob.encode("utf8") + b"\n")
+    return f"spacy-rulelang-decisions:{digest.hexdigest()[:16]}"
 
 
 def build_page(ranked: Sequence[Tuple[int, float, int, List[str], str]],
@@ -146,11 +228,17 @@ def build_page(ranked: Sequence[Tuple[int, float, int, List[str], str]],
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<title>spacy-rulelang: rules vs model</title>"
-        f"<style>{PAGE_CSS}</style><script>{PAGE_JS}</script></head><body>"
+        f"<style>{PAGE_CSS}</style><script>{page_js()}</script></head>"
+        f'<body data-storage-key="{storage_key([r[4] for r in ranked])}">'
         "<h1>spacy-rulelang: where rules and model disagree</h1>"
         f'<table class="meta">{head_rows}</table>'
         f'<h2>Disagreements per category</h2><table class="counts">{count_rows}</table>'
-        f'<div class="filters">Filter: {"".join(buttons)}</div>'
+        '<div class="review" id="rl-review"><b id="rl-decided">0</b> decided of '
+        '<span id="rl-total">0</span> disagreements '
+        '<button type="button" id="rl-download" disabled>Download decisions</button>'
+        '<button type="button" id="rl-clear">Clear</button> <span id="rl-storage"></span>'
+        f'<p class="keys">{KEYS_HELP}</p>'
+        f'<div class="filters">Filter: {"".join(buttons)}</div></div>'
         f'<p>Showing <span id="shown">{len(ranked)}</span> of {len(ranked)} examples '
         "(highest priority first).</p>"
         f'<div id="examples">{"".join(examples)}</div></body></html>\n'

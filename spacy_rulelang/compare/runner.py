@@ -23,6 +23,7 @@ from tqdm import tqdm
 from ..atomic import AtomicOutputDir
 from ..corpus import as_input_doc, data_kind, read_gold_docs, read_jsonl_texts
 from ..errors import Errors
+from ..rule_source import DEFAULT_RULE_NAME, rule_name_getter
 from ..parallel import pipe_in_processes
 from .calibration import calibration_from_stats
 from .component import read_disagreements
@@ -47,6 +48,7 @@ class Setup:
     model_key: Optional[str]
     labels: List[str]
     rule_names: List[str]
+    rule_name: str = DEFAULT_RULE_NAME  # where each rule span's rule name is read
 
 
 def components_by_factory(nlp: Language, factory: str) -> List[str]:
@@ -57,12 +59,14 @@ def _writes_ents(nlp: Language, names: Sequence[str]) -> List[str]:
     return [n for n in names if nlp.get_pipe_config(n).get("write_ents", True)]
 
 
-def load_pipeline(pipeline: str, model_key: Optional[str] = None) -> Tuple[Language, List[str]]:
+def load_pipeline(pipeline: str, model_key: Optional[str] = None,
+                  rules_key: Optional[str] = None) -> Tuple[Language, List[str]]:
     """Load PIPELINE (name or path); returns (nlp, notes for the user).
 
     A rulelang component with write_ents=True would mix its spans into doc.ents
     (and into what rulelang_merge copies as the model's entities), so the pipeline
     is reloaded with write_ents=False: the model's entities stay the model's.
+    Without rulelang, `rules_key` names the span group of another rule component.
     `model_key` is accepted for symmetry with `prepare`; it does not change loading.
     """
     try:
@@ -70,7 +74,7 @@ def load_pipeline(pipeline: str, model_key: Optional[str] = None) -> Tuple[Langu
     except OSError as err:
         raise ValueError(Errors.E101.format(pipeline=pipeline, err=err)) from None
     rulelang = components_by_factory(nlp, RULELANG_FACTORY)
-    if not rulelang:
+    if not rulelang and rules_key is None:
         raise ValueError(Errors.E100.format(pipeline=pipeline, names=nlp.pipe_names))
     notes: List[str] = []
     writers = _writes_ents(nlp, rulelang)
@@ -82,10 +86,27 @@ def load_pipeline(pipeline: str, model_key: Optional[str] = None) -> Tuple[Langu
     return nlp, notes
 
 
+def _labels_written_to(nlp: Language, key: str) -> List[str]:
+    """The labels of the components that write doc.spans[key] (a SpanRuler's pattern labels)."""
+    labels = set()
+    for name in nlp.pipe_names:
+        if nlp.get_pipe_config(name).get("spans_key") == key:
+            labels.update(getattr(nlp.get_pipe(name), "labels", ()) or ())
+    return sorted(labels)
+
+
 def prepare(nlp: Language, model_key: Optional[str] = None,
-            labels: Optional[Sequence[str]] = None, pipeline: str = "") -> Tuple[Setup, List[str]]:
-    """Check the pipeline and add the comparison component (last)."""
+            labels: Optional[Sequence[str]] = None, pipeline: str = "",
+            rules_key: Optional[str] = None,
+            rule_name: str = DEFAULT_RULE_NAME) -> Tuple[Setup, List[str]]:
+    """Check the pipeline and add the comparison component (last).
+
+    The rule spans are rulelang's, or with `rules_key` those of any component that
+    writes that span group (its rule names read through `rule_name`, e.g. "id")."""
     rulelang = components_by_factory(nlp, RULELANG_FACTORY)
+    if rules_key is not None and not any(nlp.get_pipe_config(n).get("spans_key") == rules_key
+                                         for n in rulelang):
+        return _prepare_other_rules(nlp, model_key, labels, rules_key, rule_name)
     if not rulelang:
         raise ValueError(Errors.E100.format(pipeline=pipeline or nlp.meta.get("name", "nlp"),
                                             names=nlp.pipe_names))
@@ -107,12 +128,30 @@ def prepare(nlp: Language, model_key: Optional[str] = None,
     rule_names: List[str] = []
     for name in rulelang:
         rule_names += list(getattr(nlp.get_pipe(name), "rule_names", []) or [])
+    _add_compare(nlp, rules_key, model_key, labels, rule_name)
+    return Setup(rules_key, model_key, list(labels), sorted(set(rule_names)), rule_name), notes
+
+
+def _prepare_other_rules(nlp: Language, model_key: Optional[str], labels: Optional[Sequence[str]],
+                         rules_key: str, rule_name: str) -> Tuple[Setup, List[str]]:
+    """Rules from any component (a SpanRuler, say): the model's spans are doc.ents
+    unless `model_key` names a span group."""
+    labels = list(labels) if labels is not None else _labels_written_to(nlp, rules_key)
+    if not labels:
+        raise ValueError(Errors.E107.format(key=rules_key))
+    _add_compare(nlp, rules_key, model_key, labels, rule_name)
+    notes = [f"Comparing the rule spans in doc.spans['{rules_key}'] (rule names from "
+             f"'{rule_name}') on labels {', '.join(labels)}."]
+    return Setup(rules_key, model_key, labels, [], rule_name), notes
+
+
+def _add_compare(nlp: Language, rules_key: str, model_key: Optional[str], labels: Sequence[str],
+                 rule_name: str) -> None:
     if COMPARE_NAME in nlp.pipe_names:
         nlp.remove_pipe(COMPARE_NAME)
     nlp.add_pipe("rulelang_compare", name=COMPARE_NAME, last=True,
                  config={"rules_key": rules_key, "model_key": model_key, "gold_key": GOLD_KEY,
-                         "spans_key": OUTPUT_KEY, "labels": list(labels)})
-    return Setup(rules_key, model_key, list(labels), sorted(set(rule_names))), notes
+                         "spans_key": OUTPUT_KEY, "labels": list(labels), "rule_name": rule_name})
 
 
 def _raw_items(path: Path, kind: str, nlp: Language, repeat: int) -> Iterator[Union[str, Doc]]:
@@ -179,7 +218,9 @@ def _tuples(spans) -> List[SpanTuple]:
 
 
 def run_compare(nlp: Language, data_path: Union[str, Path], output_dir: Union[str, Path], *,
-                pipeline: str = "", model_key: Optional[str] = None, use_gold: bool = True,
+                pipeline: str = "", model_key: Optional[str] = None,
+                rules_key: Optional[str] = None, rule_name: str = DEFAULT_RULE_NAME,
+                use_gold: bool = True,
                 limit: Optional[int] = None, max_examples: int = 500,
                 dataset: str = "rulelang_compare", n_process: int = 1, batch_size: int = 64,
                 labels: Optional[Sequence[str]] = None, show_progress: bool = True,
@@ -198,7 +239,7 @@ def run_compare(nlp: Language, data_path: Union[str, Path], output_dir: Union[st
             raise ValueError(Errors.E103.format(setting=setting, minimum=minimum, value=value))
     kind = data_kind(data_path)
     use_gold = use_gold and kind != "jsonl"
-    setup, setup_notes = prepare(nlp, model_key, labels, pipeline)
+    setup, setup_notes = prepare(nlp, model_key, labels, pipeline, rules_key, rule_name)
     if notes is not None:
         notes.extend(setup_notes)
     try:
@@ -219,6 +260,7 @@ def _run(nlp: Language, setup: Setup, data_path: Path, output_dir: Path, *, kind
     ranker = Ranker()
     report = ReportBuilder(max_examples)
     label_set = set(setup.labels)
+    rule_of = rule_name_getter(setup.rule_name)
     inputs = GuardedInputs(read_inputs(data_path, nlp, stats, use_gold=use_gold, limit=limit,
                                        repeat=repeat))
     with AtomicOutputDir(output_dir) as out:
@@ -230,7 +272,7 @@ def _run(nlp: Language, setup: Setup, data_path: Path, output_dir: Path, *, kind
                 rule_spans = list(doc.spans[setup.rules_key]) if setup.rules_key in doc.spans else []
                 model_spans = list(doc.ents) if setup.model_key is None else \
                     list(doc.spans[setup.model_key])
-                rules = [((s.start, s.end, s.label_), s._.rulelang_rule) for s in rule_spans]
+                rules = [((s.start, s.end, s.label_), rule_of(s)) for s in rule_spans]
                 model = _tuples(model_spans)
                 gold = _tuples(doc.spans[GOLD_KEY]) if GOLD_KEY in doc.spans else None
                 found = read_disagreements(doc, OUTPUT_KEY)
@@ -259,7 +301,7 @@ def _run(nlp: Language, setup: Setup, data_path: Path, output_dir: Path, *, kind
                 task["meta"]["rank"] = ranks.get(task["meta"]["doc"])
                 dst.write(dumps_line(task))
         settings = {"pipeline": pipeline, "data": str(data_path), "data_kind": kind,
-                    "gold": use_gold, "rules_key": setup.rules_key,
+                    "gold": use_gold, "rules_key": setup.rules_key, "rule_name": setup.rule_name,
                     "model_key": setup.model_key or "doc.ents", "labels": setup.labels,
                     "limit": limit, "repeat": repeat, "max_examples": max_examples,
                     "dataset": dataset}
@@ -282,10 +324,13 @@ def _write_example(doc: Doc, idx: int, found, rules, model, gold, label_set, fil
     r_spans, m_spans, g_spans = restrict_labels(label_set, [r[0] for r in rules], model, gold)
     systems = {"gold": g_spans, "rules": r_spans, "model": m_spans}
     priority = example_priority(found)
-    for task in example_tasks(words, spaces, systems=systems, disagreements=found,
-                              dataset=dataset, doc_index=idx, priority=priority):
+    tasks = example_tasks(words, spaces, systems=systems, disagreements=found,
+                          dataset=dataset, doc_index=idx, priority=priority)
+    for task in tasks:
         fileh.write(dumps_line(task))
     if report.would_keep(priority, idx):
         text, tokens = token_offsets(words, spaces)
-        body = render_example(words, text, tokens, systems=systems, found=found)
+        # the report's decisions name the example as the tasks do (docs/decisions.md)
+        body = render_example(words, text, tokens, systems=systems, found=found,
+                              input_hash=tasks[0]["_input_hash"], doc_index=idx)
         report.add(priority, idx, categories_of(found), body)

@@ -1,0 +1,49 @@
+"""`apply`: a reviewer's decisions back into data (corrected gold, catalogue patch,
+model errors, audit).
+
+A thin typer wrapper over a plain function (`apply_decisions`) that prints through
+wasabi and exits through `msg.fail(..., exits=1)` on bad input.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, Optional
+
+import typer
+from wasabi import Printer
+
+from ..review.run import run_apply
+from ._app import app
+
+
+@app.command("apply")
+def apply_cli(
+    # fmt: off
+    decisions: Path = typer.Argument(..., help="decisions.jsonl (docs/decisions.md), or the JSONL `prodigy db-out` writes after `prodigy review` on disagreements.jsonl"),
+    corpus: Path = typer.Option(..., "--corpus", help="The gold DATA file `compare` ran on (.spacy DocBin or StackOverflowNER CoNLL)"),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder for corrected.spacy, catalogue_patch.jsonl, model_errors.jsonl, audit.jsonl"),
+    catalogue: Optional[Path] = typer.Option(None, "--catalogue", help="Catalogue JSONL the rules use, added to the packaged one (default: the packaged catalogue)"),
+    label: str = typer.Option("PROG_LANG", "--label", help="Label of language mentions: the spans the catalogue patch learns from"),
+    # fmt: on
+):
+    """Apply a reviewer's decisions to the gold corpus, all outputs or none."""
+    apply_decisions(decisions, corpus, output, catalogue=catalogue, label=label, silent=False)
+
+
+def apply_decisions(decisions: Path, corpus: Path, output: Path, *, catalogue: Optional[Path] = None,
+                    label: str = "PROG_LANG", silent: bool = True) -> Dict[str, object]:
+    msg = Printer(no_print=silent)
+    try:
+        summary = run_apply(decisions, corpus, output, catalogue=catalogue, label=label)
+    except (ValueError, FileNotFoundError) as err:
+        Printer().fail("Applying the decisions failed; nothing in the output folder was changed.",
+                       str(err), exits=1)
+        raise  # unreachable: fail() exits
+    msg.good(f"Applied {sum(summary['decisions'].values())} decisions to {summary['docs']} docs: "
+             f"{summary['docs_changed']} docs changed, {summary['model_errors']} model errors")
+    msg.table(sorted(summary["outcomes"].items()), header=("outcome", "decisions"), aligns=("l", "r"))
+    cat = summary["catalogue"]
+    msg.info(f"Catalogue patch: {len(cat['new'])} new entries, {len(cat['updated'])} updated")
+    for name in summary["files"]:
+        msg.text(f"  {name}")
+    return summary

@@ -1,0 +1,96 @@
+"""One decided disagreement, whichever file it came from, and the checks both readers share.
+
+A decision says what gold becomes in a region of one doc (`target`), or that gold
+stays as it is (`target` is None). Spans are (start, end, label) token tuples with
+an exclusive end, as in compare.core.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Optional, Sequence, Tuple, Union
+
+from ..compare.core import SpanTuple
+from ..errors import Errors
+
+RULES, MODEL, BOTH_WRONG, GOLD_WRONG, SKIP = "rules", "model", "both_wrong", "gold_wrong", "skip"
+DECISIONS: Tuple[str, ...] = (RULES, MODEL, BOTH_WRONG, GOLD_WRONG, SKIP)
+GOLD_FIXED = "gold_fixed"  # Prodigy: the reviewer's spans are neither the rules' nor the model's
+SYSTEMS: Tuple[str, ...] = ("gold", "rules", "model")
+EXAMPLE = ('{"doc": 17, "token_start": 4, "token_end": 5, "label": "PROG_LANG", "text": "C#", '
+           '"category": "rule_only", "decision": "rules", "note": "", '
+           '"spans": {"rules": [[4, 5, "PROG_LANG"]], "model": [], "gold": []}} (docs/decisions.md)')
+
+Spans = Tuple[SpanTuple, ...]
+Where = Union[str, Path]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One decided line. `start`/`end` (end exclusive) are the disagreement's tokens;
+    None for a Prodigy line, which decides the whole sentence. `reviewed`: a Prodigy
+    reviewer's final spans (accept only). System spans are None when absent."""
+
+    line: int
+    doc: int
+    decision: str
+    category: str
+    source: str  # "decisions" or "prodigy"
+    start: Optional[int] = None
+    end: Optional[int] = None
+    text: Optional[str] = None
+    note: str = ""
+    time: Optional[str] = None
+    rules: Optional[Spans] = None
+    model: Optional[Spans] = None
+    gold: Optional[Spans] = None
+    reviewed: Optional[Spans] = None
+    tokens: Optional[Tuple[str, ...]] = None
+
+    @property
+    def agreed(self) -> bool:
+        """Rules and model give the same spans here (what `gold_wrong` needs)."""
+        return self.rules is not None and self.model is not None and set(self.rules) == set(self.model)
+
+    @property
+    def target(self) -> Optional[Spans]:
+        """What gold becomes in the region; None when the decision leaves gold alone."""
+        if self.reviewed is not None:
+            return self.reviewed
+        if self.decision == RULES:
+            return self.rules
+        if self.decision == MODEL:
+            return self.model
+        if self.decision == GOLD_WRONG and self.agreed:
+            return self.rules
+        return None
+
+    def listed_spans(self) -> Dict[str, Spans]:
+        """Every span the line names, by where it came from (for range checks)."""
+        return {name: spans for name, spans in
+                (("gold", self.gold), ("rules", self.rules), ("model", self.model),
+                 ("reviewed", self.reviewed)) if spans is not None}
+
+
+def is_index(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def problem(path: Where, line: int, text: str) -> ValueError:
+    return ValueError(Errors.E151.format(path=path, line=line, problem=text, example=EXAMPLE))
+
+
+def bad_value(path: Where, line: int, field: str, value: object, allowed: Sequence[str]) -> ValueError:
+    return ValueError(Errors.E152.format(path=path, line=line, field=field, value=value,
+                                         allowed=", ".join(allowed)))
+
+
+def check_target(decision: Decision, path: Where) -> Decision:
+    """doc.ents cannot hold overlapping spans: a target that has them is refused."""
+    ordered = sorted(decision.target or ())
+    for a, b in zip(ordered, ordered[1:]):
+        if b[0] < a[1]:
+            raise ValueError(Errors.E157.format(
+                path=path, line=decision.line, decision=decision.decision,
+                problem=f"spans that do not overlap, but it gives {list(a)} and {list(b)}"))
+    return decision

@@ -276,3 +276,32 @@ def test_compare_cli_any_rule_source_span_ruler(span_ruler_pipeline, tmp_path):
     assert set(calibration["rules"]) == {"painkiller_list", "token_pattern"}
     tasks = list(srsly.read_jsonl(tmp_path / "out" / "disagreements.jsonl"))
     assert {t["meta"]["rules"] for t in tasks} == {"painkiller_list"}
+
+
+def test_compare_then_apply_with_a_span_ruler_and_no_rulelang(span_ruler_pipeline, tmp_path):
+    """The loop for any spaCy user's rules: SpanRuler + a model, compare, decide, apply."""
+    from spacy.tokens import DocBin
+
+    from spacy_rulelang.review import run_apply
+
+    pipe, gold = span_ruler_pipeline
+    out = tmp_path / "out"
+    assert run(pipe, gold, "-o", out, "--rules-key", "ruler", "--rule-name", "id").exit_code == 0
+    verdict = {0: "model", 2: "rules"}  # the reviewer overrules the gold labels of both
+    decisions = []
+    for task in srsly.read_jsonl(out / "disagreements.jsonl"):
+        if task["meta"]["system"] != "rules":
+            continue
+        for d in task["rulelang_disagreements"]:
+            span = [d["token_start"], d["token_end"] + 1, d["label"]]
+            decisions.append({"doc": task["meta"]["doc"], "token_start": span[0], "token_end": span[1],
+                              "label": d["label"], "text": d["text"], "category": d["category"],
+                              "decision": verdict[task["meta"]["doc"]],
+                              "spans": {"rules": [span], "model": [], "gold": None}})
+    assert [(d["doc"], d["text"], d["category"]) for d in decisions] == [(0, "aspirin", "rule_only"),
+                                                                         (2, "aspirin", "rule_only")]
+    srsly.write_jsonl(tmp_path / "decisions.jsonl", decisions)
+    run_apply(tmp_path / "decisions.jsonl", gold, tmp_path / "applied", label="DRUG")
+    docs = list(DocBin().from_disk(tmp_path / "applied" / "corrected.spacy").get_docs(spacy.blank("en").vocab))
+    assert [[e.text for e in doc.ents] for doc in docs] == [["ibuprofen"], ["paracetamol", "ibuprofen"],
+                                                          ["aspirin"]]

@@ -326,7 +326,7 @@ class RuleSet:
 
     def _accept_pos(self, doc: Doc, cand: Candidate) -> None:
         """A proper noun in the name's own casing, mid-sentence, used as a name ("the Go team")."""
-        if not (self.pos_checks and self.on("pos_propn")):
+        if not (self.pos_checks and self.on("pos_propn")) or not cand.entry.accept_propn:
             return
         token = doc[cand.start]
         if token.pos_ not in NAME_POS:

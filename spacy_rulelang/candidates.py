@@ -18,7 +18,8 @@ from spacy.tokens import Doc
 from .catalogue import Entry
 from .versions import is_version, split_attached_version
 
-# Single-letter names only take a glued-on version that looks like a standard (C89, C11).
+# Single-letter names only take a glued-on version that looks like a standard ("C11", "C99"),
+# never with an underscore: "Q_30" is a placeholder, not the language q.
 SHORT_NAME_VERSION = re.compile(r"^\d\d$")
 COMPOUND_SPLIT = re.compile(r"^(?P<left>[^/()\-]+?)(?P<sep>[/(\-])(?P<right>[a-z][a-z0-9.+#/]*)\)?$")
 
@@ -96,7 +97,7 @@ class CandidateFinder:
         if split is not None:
             base, version = split
             alias = self.single.get(base) or self.versioned.get(base)
-            if alias is not None and (len(base) > 1 or SHORT_NAME_VERSION.match(version)):
+            if alias is not None and (len(base) > 1 or (SHORT_NAME_VERSION.match(version) and "_" not in text)):
                 return alias, version, False
         if text.endswith(".") and text[:-1] in self.single:  # spaCy keeps "LaTeX." whole
             return self.single[text[:-1]], None, False

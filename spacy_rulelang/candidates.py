@@ -71,6 +71,7 @@ class CandidateFinder:
             for text in entry.aliases:
                 alias = Alias(text, entry, ambiguous=text in entry.ambiguous_aliases)
                 self._add(alias, nlp)
+            self._add_name_tokens(entry, nlp)
             for text in entry.versioned_aliases:
                 self.versioned[text] = Alias(text, entry, ambiguous=False, versioned_only=True)
         for sequences in self.multi.values():
@@ -86,6 +87,14 @@ class CandidateFinder:
         spaced = tuple(alias.text.split())
         if len(spaced) > 1 and spaced != words:
             self.multi.setdefault(spaced[0], []).append((spaced, alias))
+
+    def _add_name_tokens(self, entry: Entry, nlp: Language) -> None:
+        """The name as written may split differently from its lower-cased alias ("68K" vs "68k")."""
+        alias = self.single.get(entry.name.lower())
+        words = tuple(t.lower_ for t in nlp.make_doc(entry.name))
+        if alias is None or len(words) < 2 or any(w == words for w, _ in self.multi.get(words[0], [])):
+            return
+        self.multi.setdefault(words[0], []).append((words, alias))
 
     # -- one token ---------------------------------------------------------
     def match_token(self, text: str) -> Optional[TokenMatch]:

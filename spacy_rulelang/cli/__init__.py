@@ -5,6 +5,7 @@ from ._app import app
 from . import tag, convert, benchmark  # noqa: E402,F401  rule component
 from . import compare  # noqa: E402,F401  comparison stage
 from . import evaluate, project_helpers  # noqa: E402,F401  project workflow
+from . import catalogue  # noqa: E402,F401  catalogue build from Linguist
 
 
 def main() -> None:

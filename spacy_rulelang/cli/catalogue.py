@@ -17,7 +17,7 @@ TUNING_SPLITS = ("train.txt", "dev.txt")
 
 
 def catalogue(tarball: Path, evidence: List[Path], *, overlay: Optional[Path] = None,
-              output: Optional[Path] = None, silent: bool = True) -> Build:
+              examples: Optional[Path] = None, output: Optional[Path] = None, silent: bool = True) -> Build:
     """Build and write the catalogue; `evidence` must be the tuning splits (train, dev)."""
     msg = Printer(no_print=silent, pretty=not silent)
     bad = [p for p in evidence if p.name not in TUNING_SPLITS]
@@ -25,7 +25,8 @@ def catalogue(tarball: Path, evidence: List[Path], *, overlay: Optional[Path] = 
         msg.fail(f"Evidence must be the tuning splits ({', '.join(TUNING_SPLITS)}), not {', '.join(map(str, bad))}",
                  "The test split is for reporting only; pass train.txt and dev.txt.", exits=1)
     try:
-        build = build_catalogue(tarball, overlay or DATA_DIR / "overlay.jsonl", evidence, english_zipf())
+        build = build_catalogue(tarball, overlay or DATA_DIR / "overlay.jsonl", evidence, english_zipf(),
+                                examples_path=examples)
     except (OSError, ValueError) as err:
         msg.fail(str(err), exits=1)
     paths = write_build(build, output or DATA_DIR)
@@ -45,8 +46,9 @@ def catalogue_cli(
     evidence: List[Path] = typer.Argument(..., help="The tuning splits train.txt and dev.txt (StackOverflowNER CoNLL)", exists=True, dir_okay=False),
     tarball: Path = typer.Option(Path("assets") / TARBALL, "--tarball", "-t", help="The pinned linguist-languages npm tarball"),
     overlay: Optional[Path] = typer.Option(None, "--overlay", help="Overlay JSONL (default: the packaged data/overlay.jsonl)"),
+    examples: Optional[Path] = typer.Option(None, "--examples", help="Example sentences JSONL (default: the packaged data/examples.jsonl)"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Folder for languages.jsonl and its provenance (default: the package's data folder)", file_okay=False),
     # fmt: on
 ) -> None:
     """Build languages.jsonl from GitHub Linguist + overlay, ambiguity computed from wordfreq and train/dev."""
-    catalogue(tarball, evidence, overlay=overlay, output=output, silent=False)
+    catalogue(tarball, evidence, overlay=overlay, examples=examples, output=output, silent=False)

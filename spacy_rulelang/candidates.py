@@ -43,7 +43,7 @@ class Candidate:
     alias: Alias
     version: Optional[str] = None     # glued on ("python3") or following ("Python 3")
     version_attached: bool = False
-    compound: bool = False            # "html/css", "C-only", "pure-Python" in one token
+    compound: bool = False            # "html/css", "C-based", "pure-Python" in one token
     rule: Optional[str] = None        # the rule that accepted it
     rejected_by: Optional[str] = None
 
@@ -113,7 +113,7 @@ class CandidateFinder:
         return self._match_compound(text)
 
     def _match_compound(self, text: str) -> Optional[TokenMatch]:
-        """One corpus token that joins a name with more: "html/css", "C-only", "pure-Python"."""
+        """One corpus token that joins a name with more: "html/css", "C-based", "pure-Python"."""
         match = COMPOUND_SPLIT.match(text)
         if match is None:
             return None

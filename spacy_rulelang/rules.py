@@ -20,8 +20,8 @@ from .errors import Errors
 ACCEPT_RULES = (
     "unambiguous_alias",  # the name is not an ordinary word: "Python", "golang", "C#"
     "versioned_alias",    # a name that counts only with a version: "ES6", "AS3"
-    "compound_token",     # one token joining a name with more: "html/css", "C-only"
-    "version_follows",    # an ambiguous name with a version: "Go 1.21", "C89"
+    "compound_token",     # one token joining a name with more: "html/css", "C-based"
+    "version_follows",    # an ambiguous name with a version: "Go 1.21", "C99"
     "cue_before",         # "written in Go", "ported to Rust"
     "cue_after",          # "Go code", "the Rust compiler"
     "list_member",        # "Python, Go and Rust"
@@ -42,7 +42,7 @@ REJECT_RULES = (
 )
 # Rules that shape spans after the decisions.
 SPAN_RULES = (
-    "adjacent_run",       # "awk perl python ruby" is one mention in StackOverflowNER
+    "adjacent_run",       # "HTML JS" is one mention in StackOverflowNER
 )
 ALL_RULES: Tuple[str, ...] = ACCEPT_RULES + REJECT_RULES + SPAN_RULES
 NOT_NAME_POS = frozenset({"VERB", "AUX", "ADP", "ADV", "PRON", "DET", "CCONJ", "SCONJ", "PART", "INTJ"})
@@ -359,7 +359,7 @@ class RuleSet:
 
     # -- spans -------------------------------------------------------------
     def _expand_chunks(self, doc: Doc, cands: List[Candidate], finder: CandidateFinder) -> List[Candidate]:
-        """In raw text, widen a name to the whitespace-free chunk it sits in ("C-only", "html/css")."""
+        """In raw text, widen a name to the whitespace-free chunk it sits in ("C-based", "html/css")."""
         if not (self.on("compound_token") or self.on("inside_word")) or not cands:
             return cands
         out: List[Candidate] = []

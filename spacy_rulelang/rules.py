@@ -177,7 +177,7 @@ class RuleSet:
                 pending.append(cand)
         for cand in pending:
             self._accept_cues(doc, lowers, cand)
-        self._accept_lists(lowers, cands)
+        self._accept_lists(doc, lowers, cands)
         if pending and self.pos_checks:
             ensure_pos(doc)
         for cand in pending:
@@ -280,8 +280,12 @@ class RuleSet:
                 if self._canonical(doc, cand, weak=True):
                     cand.rule = "cue_window"
 
-    def _accept_lists(self, lowers: List[str], cands: List[Candidate]) -> None:
-        """Coordination with an accepted language ("Python, Go and Rust"), to a fixpoint."""
+    def _accept_lists(self, doc: Doc, lowers: List[str], cands: List[Candidate]) -> None:
+        """Coordination with an accepted language ("Python, Go and Rust"), to a fixpoint.
+
+        An ordinary word must be written as the language writes itself: "Scilab for
+        signal processing" is no list of languages.
+        """
         if not self.on("list_member"):
             return
         changed = True
@@ -289,6 +293,8 @@ class RuleSet:
             changed = False
             for idx, cand in enumerate(cands):
                 if cand.rule is not None or cand.rejected_by is not None:
+                    continue
+                if cand.ambiguous and not self._canonical(doc, cand):
                     continue
                 for other in cands[max(0, idx - 1):idx] + cands[idx + 1:idx + 2]:
                     if other.rule is None or other.rejected_by is not None:

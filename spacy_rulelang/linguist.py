@@ -5,8 +5,8 @@ of ~830 languages; `data/linguist_rules.json` says which types count (programmin
 markup; query languages of type data) and how types map to our `kind`s. The overlay
 (`data/overlay.jsonl`) is our hand-made knowledge on top: canonical ids, extra aliases
 ("golang"), casing, versioned aliases, example sentences, entries Linguist lacks, and
-Linguist languages to leave out; `data/examples.jsonl` holds hand-written example
-sentences for the Linguist entries that are ordinary words. Which names are ordinary words is computed
+Linguist languages to leave out (`spacy_rulelang.overlay` reads it, and the example
+sentences of `data/examples.jsonl`). Which names are ordinary words is computed
 (`spacy_rulelang.ambiguity`). The output is sorted and carries no timestamp, so a
 rebuild from the same inputs is byte-identical.
 
@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Set, Union
 
 from .ambiguity import CORPUS_LANG_MIN, CORPUS_WORD_MIN, ZIPF_ALWAYS, ZIPF_WORD, Verdict, ZipfFn, judge_all
 from .catalogue import Entry, check_unique_aliases, entries_to_jsonl, parse_entry
@@ -31,32 +31,15 @@ from .data import data_path
 from .errors import Errors
 from .linguist_source import PACKAGE, SHA256, VERSION, LinguistLanguage, read_languages, read_licence
 from .name_evidence import NameCounts, count_names
+from .overlay import EXAMPLES_FILE, Overlay, OverlayItem, read_examples, read_overlay
 from .versions import split_attached_version
 
 CATALOGUE_FILE = "languages.jsonl"
 PROVENANCE_FILE = "languages.provenance.json"
 LICENCE_FILE = "languages.LICENSE-linguist.txt"
-EXAMPLES_FILE = "examples.jsonl"
 # Linguist aliases shorter than this are search keys, not names people write ("m2", "rb");
 # the overlay lists the short ones that people do write ("js", "py").
 MIN_ALIAS_LENGTH = 3
-
-
-@dataclass
-class OverlayItem:
-    """One overlay line: a catalogue record plus how it relates to Linguist."""
-
-    record: dict
-    line: int
-    linguist: Tuple[str, ...] = ()
-    source: str = ""
-    drop_aliases: Tuple[str, ...] = ()
-
-
-@dataclass
-class Overlay:
-    items: List[OverlayItem] = field(default_factory=list)
-    excluded: Dict[str, str] = field(default_factory=dict)  # Linguist name -> why
 
 
 def slug(name: str) -> str:
@@ -67,30 +50,6 @@ def slug(name: str) -> str:
 
 def load_rules(path: Optional[Union[str, Path]] = None) -> dict:
     return json.loads(Path(path or data_path("linguist_rules.json")).read_text(encoding="utf8"))
-
-
-def read_overlay(path: Union[str, Path]) -> Overlay:
-    overlay = Overlay()
-    with Path(path).open(encoding="utf8") as fileh:
-        for line_no, line in enumerate(fileh, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ValueError(Errors.E033.format(path=path, line=line_no, problem=f"not valid JSON ({err.msg})")) from None
-            if "exclude" in record:
-                if not record.get("why"):
-                    raise ValueError(Errors.E033.format(path=path, line=line_no, problem="an exclusion needs a 'why'"))
-                overlay.excluded[record["exclude"]] = record["why"]
-                continue
-            linguist = record.pop("linguist", [])
-            item = OverlayItem(record, line_no, tuple([linguist] if isinstance(linguist, str) else linguist),
-                               record.pop("source", ""), tuple(a.lower() for a in record.pop("drop_aliases", [])))
-            forced = bool(record.get("ambiguous") or record.get("ambiguous_aliases"))
-            parse_entry(dict(record, ambiguous=forced), path, line_no)  # validate the catalogue part early
-            overlay.items.append(item)
-    return overlay
 
 
 def selected(lang: LinguistLanguage, rules: dict) -> bool:
@@ -120,20 +79,6 @@ def _match_overlay(lang: LinguistLanguage, items: Sequence[OverlayItem]) -> Opti
         if lang.name in item.linguist or slug(lang.name) == item.record["id"] or lang.name.lower() in aliases:
             return item
     return None
-
-
-def read_examples(path: Union[str, Path]) -> Dict[str, dict]:
-    """Hand-written example sentences for Linguist entries that are not in the overlay."""
-    examples: Dict[str, dict] = {}
-    with Path(path).open(encoding="utf8") as fileh:
-        for line_no, line in enumerate(fileh, start=1):
-            if line.strip():
-                record = json.loads(line)
-                if set(record) - {"id", "must_match", "must_not_match"}:
-                    raise ValueError(Errors.E033.format(path=path, line=line_no, problem="an example line has "
-                                                        "only 'id', 'must_match' and 'must_not_match'"))
-                examples[record["id"]] = record
-    return examples
 
 
 def build_catalogue(tarball: Union[str, Path], overlay_path: Union[str, Path], corpus: Sequence[Union[str, Path]],

@@ -10,7 +10,8 @@ from spacy_rulelang.ambiguity import judge
 from spacy_rulelang.catalogue import read_catalogue
 from spacy_rulelang.cli import app
 from spacy_rulelang.data import DATA_DIR
-from spacy_rulelang.linguist import CATALOGUE_FILE, LICENCE_FILE, PROVENANCE_FILE, read_overlay, slug
+from spacy_rulelang.linguist import CATALOGUE_FILE, LICENCE_FILE, PROVENANCE_FILE, slug
+from spacy_rulelang.overlay import read_overlay
 from spacy_rulelang.linguist_source import FETCH_COMMAND, SHA256, TARBALL, check_tarball, parse_module
 from spacy_rulelang.name_evidence import NameCounts, count_names
 

@@ -92,6 +92,7 @@ GOOD = json.dumps({"id": "mylang", "name": "MyLang", "aliases": ["mylang", "myl"
     ('{"id": "x", "name": "X", "aliases": "x"}', "'aliases' must be a list"),
     ('{"id": "x", "name": "X", "colour": "red"}', "unknown field"),
     ('{"id": "x", "name": "X", "ambiguous": true, "ambiguous_aliases": ["y"]}', "not in 'aliases'"),
+    ('{"id": "x", "name": "X", "accept_propn": "yes"}', "'accept_propn' must be true or false"),
 ])
 def test_catalogue_malformed_line_names_file_and_line(tmp_path, bad, problem):
     path = write_lines(tmp_path / "langs.jsonl", [GOOD, "", bad])

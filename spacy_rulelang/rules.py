@@ -178,7 +178,7 @@ class RuleSet:
         for cand in pending:
             self._accept_cues(doc, lowers, cand)
         self._accept_lists(doc, lowers, cands)
-        if pending and self.pos_checks:
+        if self.pos_checks and any(self._needs_pos(doc, c) for c in pending):
             ensure_pos(doc)
         for cand in pending:
             if self._pos_rejects(doc, cand):
@@ -305,6 +305,18 @@ class RuleSet:
                         cand.rule = "list_member"
                         changed = True
                         break
+
+    def _needs_pos(self, doc: Doc, cand: Candidate) -> bool:
+        """Whether tags could change the decision; if none could, a lazy POS source skips the doc.
+
+        A cue's acceptance may be vetoed by pos_check; otherwise only pos_propn could accept,
+        and never a lower-case ordinary word ("just", "move") that must be capitalized.
+        """
+        if cand.rule is not None:
+            return True
+        if not (self.on("pos_propn") and cand.entry.accept_propn):
+            return False
+        return not (self.on("casing") and doc[cand.start].is_lower and cand.entry.casing != "any")
 
     def _pos_rejects(self, doc: Doc, cand: Candidate) -> bool:
         """A verb (etc.) is not a name, unless a direct cue or a list says so and the casing agrees."""

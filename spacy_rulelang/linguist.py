@@ -13,7 +13,8 @@ rebuild from the same inputs is byte-identical.
 Merging: an overlay entry absorbs every Linguist language whose slug is its id, whose
 lower-cased name is one of its aliases, or that its `linguist` field names. Overlay
 aliases win a clash. A Linguist alias (not a language's name) is dropped when another
-entry has it, when it is an ordinary word (`spacy_rulelang.ambiguity`), when it is shorter
+entry has it, when it is an ordinary word (`spacy_rulelang.ambiguity`) or a phrase of
+ordinary words none of which names a language ("man page" for Roff), when it is shorter
 than three characters, when it ends in a version ("python3": the rules read versions), or
 when train/dev use it but never label it a language.
 """
@@ -113,6 +114,7 @@ def build_catalogue(tarball: Union[str, Path], overlay_path: Union[str, Path], c
     all_names: Set[str] = set(claimed)
     for lang in [lg for langs in merged.values() for lg in langs] + new:
         all_names.update(a.lower() for a in (lang.name,) + lang.aliases)
+    language_names = set(claimed) | {lang.name.lower() for lang in languages}  # not Linguist's search keys
     counts = count_names(corpus, all_names)
     verdicts = judge_all(all_names, zipf, counts)
     taken: Dict[str, str] = dict(claimed)
@@ -126,6 +128,8 @@ def build_catalogue(tarball: Union[str, Path], overlay_path: Union[str, Path], c
                 continue
             if not is_name and verdicts[alias].word and not verdicts[alias].corpus_language:
                 continue  # a search key that is an ordinary word ("node", "be")
+            if not is_name and " " in alias and all(zipf(w) >= ZIPF_WORD and w not in language_names for w in alias.split()):
+                continue  # ordinary words that name no language ("man page" for Roff)
             if not is_name and split_attached_version(alias) is not None:
                 continue  # "python3": the rules read the glued-on version themselves
             if not is_name and (len(alias) < MIN_ALIAS_LENGTH or verdicts[alias].counts.never_labelled):

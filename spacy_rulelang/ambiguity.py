@@ -21,16 +21,22 @@ evidence before they accept it — when
      "java" inflates their Zipf, which the corpus corrects, but a very common word
      ("go", "basic", "scheme") stays ambiguous whatever one corpus says.
 
+4. it is the name of a Linguist language that the overlay does not curate and a phrase
+   of ordinary words (each word Zipf >= ``ZIPF_WORD``, none of them a language's name)
+   that train/dev do not show to be a language name: "Linear Programming", "Rich Text
+   Format", "Power Query" (but not "Python console" or "Common Lisp", which hold a name).
+
 Names with digits or symbols ("c#", "c++", "4d", "objective-c") are never words by this
 rule (wordfreq would read "c#" as "c"); single letters with a symbol are not single
 letters. A Linguist *alias* (not the language's own name) that is a word by (3) is
 dropped instead of flagged: Linguist lists "node" for JavaScript and "be" for Berry as
-search keys, not as what people call the languages.
+search keys, not as what people call the languages; so is an alias that is a phrase by (4)
+("man page" for Roff).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Optional, Set
 
 from .name_evidence import NameCounts
 
@@ -79,6 +85,12 @@ def judge(name: str, zipf: ZipfFn, counts: Optional[NameCounts] = None) -> Verdi
     corpus_language = (counts.labelled >= CORPUS_LANG_MIN and counts.labelled >= counts.lower_mid
                        and score < ZIPF_ALWAYS)
     return Verdict(name, round(score, 2), counts, len(name) == 1 and name.isalpha(), word, corpus_language)
+
+
+def is_phrase_of_words(name: str, zipf: ZipfFn, language_names: Set[str]) -> bool:
+    """Several ordinary words, none of which names a language: rule (4)."""
+    words = name.split()
+    return len(words) > 1 and all(w.isalpha() and zipf(w) >= ZIPF_WORD and w not in language_names for w in words)
 
 
 def judge_all(names, zipf: ZipfFn, counts: Dict[str, NameCounts]) -> Dict[str, Verdict]:

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Set, Union
 
-from .ambiguity import CORPUS_LANG_MIN, CORPUS_WORD_MIN, ZIPF_ALWAYS, ZIPF_WORD, Verdict, ZipfFn, judge_all
+from .ambiguity import (CORPUS_LANG_MIN, CORPUS_WORD_MIN, ZIPF_ALWAYS, ZIPF_WORD, Verdict, ZipfFn, is_phrase_of_words,
+                        judge_all)
 from .catalogue import Entry, check_unique_aliases, entries_to_jsonl, parse_entry
 from .data import data_path
 from .errors import Errors
@@ -114,7 +115,9 @@ def build_catalogue(tarball: Union[str, Path], overlay_path: Union[str, Path], c
     all_names: Set[str] = set(claimed)
     for lang in [lg for langs in merged.values() for lg in langs] + new:
         all_names.update(a.lower() for a in (lang.name,) + lang.aliases)
-    language_names = set(claimed) | {lang.name.lower() for lang in languages}  # not Linguist's search keys
+    # Names of the catalogue's languages (not Linguist's search keys, not types left out: "Text").
+    language_names = set(claimed) | {lang.name.lower() for langs in merged.values() for lang in langs} | \
+        {lang.name.lower() for lang in new}
     counts = count_names(corpus, all_names)
     verdicts = judge_all(all_names, zipf, counts)
     taken: Dict[str, str] = dict(claimed)
@@ -128,7 +131,7 @@ def build_catalogue(tarball: Union[str, Path], overlay_path: Union[str, Path], c
                 continue
             if not is_name and verdicts[alias].word and not verdicts[alias].corpus_language:
                 continue  # a search key that is an ordinary word ("node", "be")
-            if not is_name and " " in alias and all(zipf(w) >= ZIPF_WORD and w not in language_names for w in alias.split()):
+            if not is_name and is_phrase_of_words(alias, zipf, language_names):
                 continue  # ordinary words that name no language ("man page" for Roff)
             if not is_name and split_attached_version(alias) is not None:
                 continue  # "python3": the rules read the glued-on version themselves
@@ -145,8 +148,12 @@ def build_catalogue(tarball: Union[str, Path], overlay_path: Union[str, Path], c
         records.append(record)
     for lang in new:
         owner = slug(lang.name)
-        records.append({"id": owner, "name": lang.name, "kind": kind_of(lang, rules),
-                        "aliases": linguist_aliases(lang, owner), **examples.pop(owner, {})})
+        record = {"id": owner, "name": lang.name, "kind": kind_of(lang, rules),
+                  "aliases": linguist_aliases(lang, owner), **examples.pop(owner, {})}
+        name = lang.name.lower()
+        if is_phrase_of_words(name, zipf, language_names) and not verdicts[name].corpus_language:
+            record["ambiguous_aliases"] = [name]  # rule (4) of spacy_rulelang.ambiguity
+        records.append(record)
     if examples:
         raise ValueError(Errors.E033.format(path=examples_path or data_path(EXAMPLES_FILE), line="?",
                                             problem=f"no Linguist entry has the id(s) {sorted(examples)}"))

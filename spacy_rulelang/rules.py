@@ -339,6 +339,8 @@ class RuleSet:
         last = name.split()[-1]
         if text == name or (text == last and last[:1].isupper()):  # "Go"; "Octave" for "GNU Octave"
             return True
+        if cand.end - cand.start > 1 and doc[cand.start:cand.end].text == name:  # "DIGITAL Command Language"
+            return True
         # another alias, capitalized as a name: "Jade" (Pug)
         return text.lower() != name.lower() and text[:1].isupper() and not text.isupper()
 

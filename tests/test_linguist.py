@@ -118,3 +118,14 @@ ZIPF = {"go": 6.03, "python": 3.78, "java": 4.0, "rust": 3.74, "haskell": 3.26, 
 ])
 def test_ambiguity_rule(name, counts, ambiguous):
     assert judge(name, lambda w: ZIPF.get(w, 5.0), counts).ambiguous is ambiguous
+
+
+@pytest.mark.parametrize("name,phrase", [("linear programming", True), ("rich text format", True),
+                                         ("python console", False), ("common lisp", False), ("kotlin", False),
+                                         ("visual basic 6", False)])
+def test_ambiguity_phrase_of_ordinary_words(name, phrase):
+    from spacy_rulelang.ambiguity import is_phrase_of_words
+
+    zipf = {"linear": 4.5, "programming": 4.3, "rich": 4.9, "text": 5.0, "format": 4.4, "python": 3.8,
+            "console": 4.1, "common": 5.2, "lisp": 3.0, "visual": 4.5, "basic": 4.9}
+    assert is_phrase_of_words(name, lambda w: zipf.get(w, 0.0), {"python", "lisp"}) is phrase

@@ -18,7 +18,8 @@ from spacy.tokens import Doc
 from .catalogue import Entry
 from .versions import is_version, split_attached_version
 
-# Single-letter names only take a glued-on version that looks like a standard (C89, C11).
+# Single-letter names only take a glued-on version that looks like a standard ("C11", "C99"),
+# never with an underscore: "Q_30" is a placeholder, not the language q.
 SHORT_NAME_VERSION = re.compile(r"^\d\d$")
 COMPOUND_SPLIT = re.compile(r"^(?P<left>[^/()\-]+?)(?P<sep>[/(\-])(?P<right>[a-z][a-z0-9.+#/]*)\)?$")
 
@@ -42,7 +43,7 @@ class Candidate:
     alias: Alias
     version: Optional[str] = None     # glued on ("python3") or following ("Python 3")
     version_attached: bool = False
-    compound: bool = False            # "html/css", "C-only", "pure-Python" in one token
+    compound: bool = False            # "html/css", "C-based", "pure-Python" in one token
     inside_word: bool = False         # raw text: part of a longer unspaced word ("C-string")
 
     @property
@@ -69,6 +70,7 @@ class CandidateFinder:
             for text in entry.aliases:
                 alias = Alias(text, entry, ambiguous=text in entry.ambiguous_aliases)
                 self._add(alias, nlp)
+            self._add_name_tokens(entry, nlp)
             for text in entry.versioned_aliases:
                 self.versioned[text] = Alias(text, entry, ambiguous=False, versioned_only=True)
         for sequences in self.multi.values():
@@ -85,6 +87,14 @@ class CandidateFinder:
         if len(spaced) > 1 and spaced != words:
             self.multi.setdefault(spaced[0], []).append((spaced, alias))
 
+    def _add_name_tokens(self, entry: Entry, nlp: Language) -> None:
+        """The name as written may split differently from its lower-cased alias ("68K" vs "68k")."""
+        alias = self.single.get(entry.name.lower())
+        words = tuple(t.lower_ for t in nlp.make_doc(entry.name))
+        if alias is None or len(words) < 2 or any(w == words for w, _ in self.multi.get(words[0], [])):
+            return
+        self.multi.setdefault(words[0], []).append((words, alias))
+
     # -- one token ---------------------------------------------------------
     def match_token(self, text: str) -> Optional[TokenMatch]:
         """What a single lowercase token names, if anything."""
@@ -95,14 +105,14 @@ class CandidateFinder:
         if split is not None:
             base, version = split
             alias = self.single.get(base) or self.versioned.get(base)
-            if alias is not None and (len(base) > 1 or SHORT_NAME_VERSION.match(version)):
+            if alias is not None and (len(base) > 1 or (SHORT_NAME_VERSION.match(version) and "_" not in text)):
                 return alias, version, False
         if text.endswith(".") and text[:-1] in self.single:  # spaCy keeps "LaTeX." whole
             return self.single[text[:-1]], None, False
         return self._match_compound(text)
 
     def _match_compound(self, text: str) -> Optional[TokenMatch]:
-        """One corpus token that joins a name with more: "html/css", "C-only", "pure-Python"."""
+        """One corpus token that joins a name with more: "html/css", "C-based", "pure-Python"."""
         match = COMPOUND_SPLIT.match(text)
         if match is None:
             return None

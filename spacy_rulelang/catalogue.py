@@ -22,7 +22,7 @@ KINDS = ("programming", "markup", "stylesheet", "query", "data", "shell", "assem
 EXAMPLE_LINE = '{"id": "go", "name": "Go", "aliases": ["go", "golang"], "ambiguous": true, "ambiguous_aliases": ["go"]}'
 CASINGS = ("strict", "cues", "any")
 _FIELDS = {"id", "name", "kind", "aliases", "ambiguous", "ambiguous_aliases", "casing",
-           "versioned_aliases", "must_match", "must_not_match"}
+           "versioned_aliases", "must_match", "must_not_match", "accept_propn"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,9 @@ class Entry:
     # How an ambiguous name must be written: "strict" = in its own casing ("Go");
     # "cues" = lowercase is fine next to a cue ("written in assembly"); "any" = lowercase is fine.
     casing: str = "strict"
+    # Whether a proper noun in the name's own casing is evidence enough (rule pos_propn);
+    # off for rare names that are also people or places ("Cairo", "Dylan").
+    accept_propn: bool = True
     must_match: Tuple[str, ...] = field(default=(), compare=False)
     must_not_match: Tuple[str, ...] = field(default=(), compare=False)
 
@@ -77,6 +80,8 @@ def parse_entry(record: object, path: Union[str, Path] = "<catalogue>", line: in
     casing = record.get("casing", "strict")
     if casing not in CASINGS:
         raise _problem(path, line, f"'casing' is {casing!r}; allowed: {', '.join(CASINGS)}")
+    if not isinstance(record.get("accept_propn", True), bool):
+        raise _problem(path, line, "'accept_propn' must be true or false")
     ambiguous = record.get("ambiguous", False)
     if not isinstance(ambiguous, bool):
         raise _problem(path, line, "'ambiguous' must be true or false")
@@ -96,6 +101,7 @@ def parse_entry(record: object, path: Union[str, Path] = "<catalogue>", line: in
         id=record["id"].strip(), name=record["name"].strip(), kind=kind,
         aliases=aliases, ambiguous=ambiguous, ambiguous_aliases=amb_aliases,
         versioned_aliases=tuple(a.lower() for a in lists["versioned_aliases"]), casing=casing,
+        accept_propn=record.get("accept_propn", True),
         must_match=lists["must_match"], must_not_match=lists["must_not_match"],
     )
 

@@ -65,6 +65,17 @@ class Errors(metaclass=ErrorsWithCodes):
     E029 = ("{path} is not a readable .spacy DocBin ({err}). Make one with "
             "`python -m spacy_rulelang convert` or spaCy's DocBin.to_disk.")
 
+    # --- catalogue build from GitHub Linguist (E030-E039) ---
+    E030 = ("The Linguist tarball {path} is missing. Fetch the pinned package with `{command}` "
+            "(or `spacy project run catalogue .`, which does it for you).")
+    E031 = ("Checksum mismatch for {path}: sha256 {found}, expected {expected}. It is not the "
+            "pinned linguist-languages package; delete it and fetch it again with `{command}`.")
+    E032 = "{path}: cannot read {member} as a Linguist language ({problem})."
+    E033 = ("{path}, line {line}: {problem}. An overlay line is a catalogue entry (see the README) "
+            "plus 'linguist', 'source', 'drop_aliases', 'exclude' or 'ambiguous_aliases'.")
+    E034 = ("The overlay entry '{id}' names the Linguist language {name!r}, which is not in "
+            "{package}. Fix the name (Linguist spells it e.g. 'Emacs Lisp') or remove 'linguist'.")
+
     # --- comparison stage (E100-E149) ---
     E100 = ("The pipeline '{pipeline}' has no 'rulelang' component (its components: {names}). "
             "The comparison needs rule spans: add the component after the tagger and save the "

@@ -105,7 +105,7 @@ class RuleContext:
     index: Dict[int, int] = field(default_factory=dict)
     lowers: List[str] = field(default_factory=list)
     read_others: bool = False  # set when a rule looks at other candidates' decisions
-    _pos_ready: bool = False
+    _pos_ready: Optional[bool] = None  # decided at the first POS rule
 
     def __post_init__(self) -> None:
         self.lowers = [t.lower_ for t in self.doc] if self.cands else []
@@ -116,13 +116,27 @@ class RuleContext:
         return rule in self.enabled
 
     def pos(self) -> bool:
-        """Make sure the doc has POS tags (tagging it on demand); False with POS checks off."""
+        """Whether the rules may read POS tags: the doc has them, or a lazy POS source tags it
+        now because some open candidate's decision could depend on them. False with POS
+        checks off, and where no tag could change a decision (then no doc is tagged)."""
         if not self.pos_checks:
             return False
-        if not self._pos_ready:
-            self.ensure_pos(self.doc)
-            self._pos_ready = True
-        return True
+        if self._pos_ready is None:
+            tagged = self.doc.has_annotation("POS")
+            if not tagged and any(self._needs_pos(c, d) for c, d in zip(self.cands, self.decisions)):
+                self.ensure_pos(self.doc)
+                tagged = True
+            self._pos_ready = tagged
+        return self._pos_ready
+
+    def _needs_pos(self, cand: Candidate, decision: Optional[Decision]) -> bool:
+        """A cue's acceptance may be vetoed by pos_check; otherwise only pos_propn could accept,
+        and never a lower-case ordinary word ("just", "move") that must be capitalized."""
+        if decision is not None:
+            return decision.tentative
+        if not (self.on("pos_propn") and cand.entry.accept_propn):
+            return False
+        return not (self.on("casing") and self.doc[cand.start].is_lower and cand.entry.casing != "any")
 
     def prev(self, cand: Candidate) -> str:
         return self.lowers[cand.start - 1] if cand.start > 0 else ""
@@ -148,6 +162,8 @@ class RuleContext:
             return True
         last = name.split()[-1]
         if text == name or (text == last and last[:1].isupper()):  # "Go"; "Octave" for "GNU Octave"
+            return True
+        if cand.end - cand.start > 1 and self.doc[cand.start:cand.end].text == name:  # "DIGITAL Command Language"
             return True
         # another alias, capitalized as a name: "Jade" (Pug)
         return text.lower() != name.lower() and text[:1].isupper() and not text.isupper()
@@ -287,7 +303,12 @@ def cue_after(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
 
 @register_rule("list_member", stage="cue")
 def list_member(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
-    """Coordination with an accepted language: "Python, Go and Rust" (to a fixpoint)."""
+    """Coordination with an accepted language: "Python, Go and Rust" (to a fixpoint).
+
+    An ordinary word must be written as the language writes itself: "Scilab for signal
+    processing" is no list of languages."""
+    if cand.ambiguous and not ctx.canonical(cand):
+        return None
     for other in ctx.neighbours(cand):
         if not ctx.accepted(other):
             continue
@@ -328,7 +349,10 @@ def pos_check(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
 
 
 def _proper_noun_candidate(cand: Candidate, ctx: RuleContext) -> bool:
-    return ctx.on("pos_propn") and ctx.pos() and ctx.doc[cand.start].pos_ in NAME_POS
+    """Only pos_propn could still accept it: a name the catalogue lets a capital accept
+    (`accept_propn`; off for rare names that are also people or places, "Cairo")."""
+    return (ctx.on("pos_propn") and cand.entry.accept_propn and ctx.pos()
+            and ctx.doc[cand.start].pos_ in NAME_POS)
 
 
 @register_rule("casing", stage="reject")
@@ -367,7 +391,7 @@ def pos_propn(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
 # Span rules: they shape spans rather than decide candidates (see ruleset.py).
 @register_rule("adjacent_run", stage="accept")
 def adjacent_run(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
-    """ "awk perl python ruby" is one mention in StackOverflowNER: joins accepted neighbours."""
+    """ "HTML JS" is one mention in StackOverflowNER: joins accepted neighbours."""
     return None
 
 

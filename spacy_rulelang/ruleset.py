@@ -6,8 +6,8 @@ earlier rules accepted); a rule that reads other candidates' decisions is applie
 again until it decides nothing new. The
 result is a value: one `Decided` per candidate, and the `Mention`s to write.
 Two span rules shape spans around that loop: "compound_token"/"inside_word"
-widen a name to the unspaced chunk it sits in ("C-only", "html/css") before it,
-and "adjacent_run" joins neighbouring accepted names ("awk perl python") after.
+widen a name to the unspaced chunk it sits in ("C-based", "html/css") before it,
+and "adjacent_run" joins neighbouring accepted names ("HTML JS") after.
 """
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ class Decided:
 
 @dataclass(frozen=True)
 class Mention:
-    """An accepted mention: a candidate, or a run of adjacent ones ("awk perl python")."""
+    """An accepted mention: a candidate, or a run of adjacent ones ("HTML JS")."""
 
     start: int
     end: int
@@ -120,7 +120,7 @@ class RuleSet:
         return out
 
     def _expand_chunks(self, doc: Doc, cands: List[Candidate], finder: CandidateFinder) -> List[Candidate]:
-        """In raw text, widen a name to the whitespace-free chunk it sits in ("C-only", "html/css")."""
+        """In raw text, widen a name to the whitespace-free chunk it sits in ("C-based", "html/css")."""
         if not (self.on("compound_token") or self.on("inside_word")) or not cands:
             return cands
         out: List[Candidate] = []

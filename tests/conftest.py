@@ -27,7 +27,7 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    if not (DATA_DIR / "test.txt").exists():
+    if not all((DATA_DIR / name).exists() for name in ("train.txt", "dev.txt")):
         pytest.skip(f"StackOverflowNER corpus not found in {DATA_DIR} "
                     "(set RULELANG_DATA_DIR or put train/dev/test.txt there)")
     return DATA_DIR

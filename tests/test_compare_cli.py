@@ -214,16 +214,16 @@ def test_compare_cli_benchmark_streams_repeats(pipelines, conll):
 
 
 @pytest.mark.slow
-def test_compare_cli_real_test_split_accounts_for_every_sentence(pipelines, data_dir, tmp_path):
+def test_compare_cli_real_dev_split_accounts_for_every_sentence(pipelines, data_dir, tmp_path):
     out = tmp_path / "out"
-    result = run(pipelines["good"], data_dir / "test.txt", "-o", out, "--n-process", 2)
+    result = run(pipelines["good"], data_dir / "dev.txt", "-o", out, "--n-process", 2)
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     docs = summary["docs"]
-    assert docs["in"] == docs["out"] == 4940 and docs["accounted"]
+    assert docs["in"] == docs["out"] == 4607 and docs["accounted"]
     assert docs["with_disagreements"] + docs["without_disagreements"] + \
-        sum(docs["skipped"].values()) == 4940
-    assert docs["with_gold"] == 4940
+        sum(docs["skipped"].values()) == 4607
+    assert docs["with_gold"] == 4607
     n_tasks = sum(1 for _ in srsly.read_jsonl(out / "disagreements.jsonl"))
     assert n_tasks == 3 * docs["with_disagreements"]  # gold, rules and model versions
     assert summary["rules"]["unambiguous_alias"]["spans"] > 0

@@ -166,6 +166,8 @@ def test_rulelang_lazy_pos_source_tags_only_when_needed():
     assert found("Python and Java only.") == ["Python", "Java"]
     assert ruler.pos_source.docs_tagged == 0
     assert found("I go home.") == []
+    assert ruler.pos_source.docs_tagged == 0  # lower-case "go" could never be accepted: no tags needed
+    assert found("Go is fun.") == []  # capitalized: only the tagger can decide, so this doc is tagged
     assert found("We rewrote the Go service in Rust.") == ["Go", "Rust"]
     assert ruler.pos_source.docs_tagged == 2
 

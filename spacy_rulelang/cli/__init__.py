@@ -6,6 +6,7 @@ from . import tag, convert, benchmark  # noqa: E402,F401  rule component
 from . import compare  # noqa: E402,F401  comparison stage
 from . import apply  # noqa: E402,F401  review decisions back into data
 from . import evaluate, project_helpers, loop  # noqa: E402,F401  project workflow
+from . import catalogue  # noqa: E402,F401  catalogue build from Linguist (under `project`)
 
 
 def main() -> None:

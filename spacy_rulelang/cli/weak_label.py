@@ -1,0 +1,60 @@
+"""`weak-label`: unlabelled text -> a .spacy DocBin whose entities are the rule spans."""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Iterable, Iterator, Optional
+
+import typer
+from spacy.tokens import Doc
+from wasabi import Printer
+
+from ..corpus import write_docbin
+from ..pipeline import NO_TAGGER, load_with_rulelang
+from ..weak_labels import DEFAULT_MISSING, MissingPolicy, input_docs, weak_label_docs
+from ._app import app
+
+
+@app.command("weak-label")
+def weak_label_cli(
+    # fmt: off
+    pipeline: str = typer.Argument(..., help=f"Pipeline with rulelang, or one with a tagger to add it to (name or path), or '{NO_TAGGER}' (no POS checks)"),
+    data: Path = typer.Argument(..., help="Unlabelled input: JSONL with \"text\", StackOverflowNER CoNLL (tags ignored) or .spacy (entities ignored)", exists=True, dir_okay=False),
+    output: Path = typer.Argument(..., help="Output .spacy file for `spacy train`", dir_okay=False),
+    missing: str = typer.Option(DEFAULT_MISSING, "--missing", "-m", help="Candidates to mark missing instead of O: none, undecided, rejected[:RULE,...], weak:RULE,... (or several joined by '+')"),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N texts"),
+    n_process: int = typer.Option(1, "--n-process", "-n", help="Worker processes"),
+    batch_size: int = typer.Option(256, "--batch-size", "-b", help="Texts per batch"),
+    # fmt: on
+) -> None:
+    """Weak labels from the rules: training docs whose entities are the rule spans."""
+    weak_label(pipeline, data, output, missing=missing, limit=limit, n_process=n_process,
+               batch_size=batch_size, silent=False)
+
+
+def weak_label(pipeline: str, data: Path, output: Path, *, missing: str = DEFAULT_MISSING,
+               limit: Optional[int] = None, n_process: int = 1, batch_size: int = 256,
+               silent: bool = True) -> Counter:
+    """Write the weakly labelled docs to `output` (all at once); returns counts of docs,
+    entities and missing tokens."""
+    msg = Printer(no_print=silent, pretty=not silent)
+    try:
+        policy = MissingPolicy.parse(missing)
+        nlp = load_with_rulelang(pipeline)
+        docs = weak_label_docs(nlp, input_docs(data, nlp, limit), policy, n_process=n_process,
+                               batch_size=batch_size)
+        counts: Counter = Counter()
+        write_docbin(_counted(docs, counts), output)
+    except (OSError, ValueError) as err:
+        msg.fail("Weak labelling failed; the output was left as it was.", str(err), exits=1)
+    msg.good(f"Wrote {counts['docs']} docs with {counts['entities']} entities and "
+             f"{counts['missing']} missing tokens (--missing {missing}) to {output}")
+    return counts
+
+
+def _counted(docs: Iterable[Doc], counts: Counter) -> Iterator[Doc]:
+    for doc in docs:
+        counts["docs"] += 1
+        counts["entities"] += len(doc.ents)
+        counts["missing"] += sum(1 for t in doc if t.ent_iob == 0)
+        yield doc

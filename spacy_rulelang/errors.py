@@ -133,6 +133,12 @@ class Errors(metaclass=ErrorsWithCodes):
     E159 = ("The output {output} would replace the input {path}. Pass another --output folder; "
             "apply never changes its inputs.")
 
+    E160 = ("Unknown --missing mode {mode!r}. Allowed: {allowed}, or several joined by '+' "
+            "(e.g. undecided+rejected:pos_check).")
+    E161 = ("The pipeline has no 'rulelang' component (its components: {names}); weak labels "
+            "are its spans. Load it with spacy_rulelang.pipeline.load_with_rulelang, or pass a "
+            "pipeline name to `weak-label`, which adds the component.")
+
     # --- merge step and project workflow (E200-E249) ---
     E200 = ("Unknown value {value!r} for '{setting}' of the 'rulelang_merge' component. "
             "Allowed: {allowed}.")

@@ -29,6 +29,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from .corpus import as_input_doc, data_kind, read_docbin, read_conll, read_jsonl_texts
+from .errors import Errors
 from .parallel import pipe_in_processes
 from .rules import check_rule_names
 from .spans import token_mask
@@ -39,8 +40,6 @@ __all__ = ["MissingPolicy", "DEFAULT_MISSING", "input_docs", "rulelang_name", "w
 DEFAULT_MISSING = "none"
 MODES = ("none", "undecided", "rejected", "rejected:RULE[,RULE...]", "weak:RULE[,RULE...]")
 ANY_RULE = "*"
-BAD_MODE = ("Unknown --missing mode {mode!r}. Allowed: {allowed}, or several joined by '+' "
-            "(e.g. undecided+rejected:pos_check).")
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ class MissingPolicy:
             names = [r.strip() for r in rules.split(",") if r.strip()]
             if sep and not names or name not in ("none", "undecided", "rejected", "weak") \
                     or (sep and name in ("none", "undecided")) or (name == "weak" and not sep):
-                raise ValueError(BAD_MODE.format(mode=part, allowed=", ".join(MODES)))
+                raise ValueError(Errors.E160.format(mode=part, allowed=", ".join(MODES)))
             check_rule_names(names, "--missing")
             if name == "undecided":
                 undecided = True
@@ -84,8 +83,7 @@ def rulelang_name(nlp: Language) -> str:
     for name in nlp.pipe_names:
         if nlp.get_pipe_meta(name).factory == "rulelang":
             return name
-    raise ValueError(f"The pipeline has no 'rulelang' component (its components: {nlp.pipe_names}); "
-                     "load it with spacy_rulelang.pipeline.load_with_rulelang.")
+    raise ValueError(Errors.E161.format(names=nlp.pipe_names))
 
 
 def input_docs(path: Union[str, Path], nlp: Language,

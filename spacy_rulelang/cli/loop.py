@@ -25,9 +25,10 @@ def loop_cli(
     budgets: str = typer.Option("50,100,200", "--budgets", help="Examples reviewed in each turn"),
     max_steps: int = typer.Option(1000, "--max-steps", help="Training steps of each model (the same for all)"),
     seed: int = typer.Option(0, "--seed", help="Training seed and the random baseline's seed"),
+    skweak: bool = typer.Option(True, "--skweak/--no-skweak", help="Add skweak's HMM over the same rules (pip install \"spacy-rulelang[loop]\")"),
     # fmt: on
 ) -> None:
-    """Ranked review vs random review at the same budgets, and the gold ceiling."""
+    """Ranked review vs random review at the same budgets, skweak, and the gold ceiling."""
     from ..compare.runner import load_pipeline, run_compare
     from ..review import run_apply
 
@@ -48,8 +49,10 @@ def loop_cli(
         rows = [loop.start()]
         rows += loop.turns("ranked")
         rows += loop.turns("random")
+        if skweak:
+            rows.append(loop.skweak())
         rows.append(loop.ceiling())
-    except (OSError, ValueError, RuntimeError) as err:
+    except (OSError, ValueError, RuntimeError, ImportError) as err:
         msg.fail("The loop stopped.", str(err), exits=1)
     write_results(rows, metrics)
     print(table(rows))

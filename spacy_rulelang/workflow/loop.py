@@ -10,7 +10,8 @@ Each turn: compare rules and the current model on the (weakly labelled) train
 texts WITHOUT gold, pick the top-ranked examples not reviewed yet (the budget),
 apply the reviewer's answers to the training corpus, retrain, assemble with the
 rules and evaluate on the reporting split. Beside it, the same budgets spent on
-randomly chosen sentences, and the ceiling: the same training on all gold labels.
+randomly chosen sentences, skweak's HMM over the same rules (no review), and the
+ceiling: the same training on all gold labels.
 """
 from __future__ import annotations
 
@@ -154,6 +155,18 @@ class Loop:
             self.msg.info(f"{method} turn {turn}: {len(reviewed)} reviewed, combined F1 "
                           f"{scores['combined']['f']:.3f}")
         return rows
+
+    def skweak(self) -> dict:
+        """skweak's HMM over the same rules (and a gazetteer), no review, the same training."""
+        from ..pipeline import load_with_rulelang
+        from .skweak_labels import write_skweak_labels
+
+        nlp = load_with_rulelang(self.s.base, {"write_ents": False})
+        corpus = self.s.output / "skweak" / "train.spacy"
+        write_skweak_labels(nlp, self.gold, corpus)
+        scores = self.assemble_and_score(self.train(corpus, self.s.output / "skweak" / "model"),
+                                         self.s.output / "skweak" / "assembled")
+        return {"method": "skweak HMM over the rules", "turn": None, "decisions": 0, **scores}
 
     def ceiling(self) -> dict:
         """The same training on every gold label of the split under review."""

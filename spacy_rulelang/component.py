@@ -271,11 +271,10 @@ def read_calibration(path: Union[str, Path]) -> Dict[str, float]:
     path = Path(path)
     if not path.exists():
         raise ValueError(Errors.E012.format(path=path, problem="the file does not exist"))
+    text = read_text(path)  # a bad byte is its own coded error (E026)
     try:
-        data = srsly.json_loads(read_text(path))
+        data = srsly.json_loads(text)
     except ValueError as err:
-        if "(spacy-rulelang)" in str(err):
-            raise
         raise ValueError(Errors.E012.format(path=path, problem=f"not valid JSON ({err})")) from None
     rules = data.get("rules", data) if isinstance(data, dict) else None
     if not isinstance(rules, dict):

@@ -116,7 +116,7 @@ def merge_spans(rule_spans: Iterable[Span], model_spans: Iterable[Span],
     """
     rules = list(rule_spans)
     models = list(model_spans)
-    n_tokens = max((s.end for s in rules + models), default=0)
+    n_tokens = max([s.end for s in rules + models] + [end for _, end in undecided or ()], default=0)
     by_model, by_rules = token_mask(n_tokens, models), token_mask(n_tokens, rules)
     undecided_mask = token_mask(n_tokens, undecided or ())
     candidates: List[Tuple[str, Span]] = []
@@ -145,7 +145,7 @@ def merge_spans(rule_spans: Iterable[Span], model_spans: Iterable[Span],
             return (-length, order[cls], span.start)
         return (order[cls], -length, span.start)
 
-    taken = bytearray(max(n_tokens, len(undecided_mask)))
+    taken = bytearray(n_tokens)
     kept: List[Span] = []
     for _, span in sorted(candidates, key=priority):
         if covered(taken, span):

@@ -24,7 +24,7 @@ accepted span records the rule that accepted it (`span._.rulelang_rule`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set
+from typing import AbstractSet, Callable, Dict, Iterable, List, Optional, Sequence
 
 from spacy.tokens import Doc
 from spacy.util import registry
@@ -97,7 +97,7 @@ class RuleContext:
     doc: Doc
     cands: List[Candidate]
     conv: Conventions
-    enabled: Set[str]
+    enabled: AbstractSet[str]
     window: int
     pos_checks: bool
     ensure_pos: Callable[[Doc], None]
@@ -401,7 +401,6 @@ DEFAULT_RULES = (
     "cue_before", "cue_after", "cue_window", "list_member", "pos_check", "casing", "pos_propn",
     "adjacent_run",
 )
-SPAN_RULES = ("inside_word", "compound_token", "adjacent_run")  # also shape spans
 ALL_RULES = DEFAULT_RULES
 
 

@@ -70,19 +70,20 @@ class RuleSet:
                  disabled: Sequence[str] = (), pos_checks: bool = True, window: int = 5):
         get_rules(disabled, "disabled_rules")
         self.names: List[str] = [n for n in rules if n not in set(disabled)]
+        self.enabled = frozenset(self.names)
         self.table: List[Rule] = get_rules(self.names)
         self.conv = conventions
         self.pos_checks = pos_checks
         self.window = window
 
     def on(self, rule: str) -> bool:
-        return rule in self.names
+        return rule in self.enabled
 
     def decide(self, doc: Doc, cands: List[Candidate], finder: CandidateFinder,
                ensure_pos: Callable[[Doc], None]) -> List[Decided]:
         """Every candidate (after chunk widening) with the decision of the first rule that applied."""
         cands = self._expand_chunks(doc, cands, finder)
-        ctx = RuleContext(doc, cands, self.conv, set(self.names), self.window, self.pos_checks, ensure_pos)
+        ctx = RuleContext(doc, cands, self.conv, self.enabled, self.window, self.pos_checks, ensure_pos)
         for rule in self.table:
             while self._apply(rule, ctx):
                 pass

@@ -21,6 +21,7 @@ Where a missing candidate overlaps an entity, the entity wins.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import FrozenSet, Iterable, Iterator, List, Optional, Set, Tuple, Union
 
@@ -28,7 +29,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from .corpus import as_input_doc, data_kind, read_docbin, read_conll, read_jsonl_texts
+from .corpus import as_input_doc, data_kind, read_gold_docs, read_jsonl_texts
 from .errors import Errors
 from .parallel import pipe_in_processes
 from .rules import check_rule_names
@@ -91,16 +92,11 @@ def input_docs(path: Union[str, Path], nlp: Language,
     """What to annotate: JSONL texts as strings; CoNLL and .spacy files as unannotated docs
     with the corpus tokens (their tags and entities are ignored), so the weak labels align
     with the gold ones."""
-    kind = data_kind(path)
-    if kind == "jsonl":
+    if data_kind(path) == "jsonl":
         items: Iterable[Union[str, Doc]] = (text for text, _ in read_jsonl_texts(path))
     else:
-        gold = read_docbin(path, nlp.vocab) if kind == "spacy" else read_conll(path, nlp.vocab, {})
-        items = (as_input_doc(doc, nlp.vocab) for doc in gold)
-    for i, item in enumerate(items):
-        if limit is not None and i >= limit:
-            return
-        yield item
+        items = (as_input_doc(doc, nlp.vocab) for doc in read_gold_docs(path, nlp.vocab, {}))
+    yield from islice(items, limit)
 
 
 def _weak_span(span: Span, accepted: List[Tuple[int, int, str]], weak: FrozenSet[str]) -> bool:

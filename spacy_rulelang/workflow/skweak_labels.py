@@ -49,7 +49,8 @@ def skweak_label_docs(nlp: Language, docs: Iterable[Doc]) -> Iterator[Doc]:
         raise ImportError(Errors.E220.format()) from None
     gazetteer = gazetteer_ruler(nlp)
     label = nlp.get_pipe("rulelang").label
-    annotated: List[Doc] = [labelling_functions(nlp, doc, gazetteer) for doc in docs]
+    with nlp.select_pipes(disable=["rulelang"]):  # tag only: explain() runs the rules once
+        annotated: List[Doc] = [labelling_functions(nlp, doc, gazetteer) for doc in docs]
     hmm = HMM(AGGREGATE, [label])
     for doc in hmm.fit_and_aggregate(annotated):
         out = as_input_doc(doc, nlp.vocab)

@@ -68,3 +68,15 @@ def test_loop_skweak_aggregates_into_entities(tagger_nlp):
     assert len(out) == len(texts)
     found = {e.text for doc in out for e in doc.ents}
     assert {"Python", "Java", "Kotlin"} <= found and all(e.label_ == "PROG_LANG" for d in out for e in d.ents)
+
+
+@pytest.mark.parametrize("budgets", ["5,x", "0", ""])
+def test_loop_bad_budgets_are_a_clear_error(tmp_path, budgets):
+    from typer.testing import CliRunner
+
+    from spacy_rulelang.cli import app
+
+    data = tmp_path / "d.spacy"
+    data.write_bytes(b"")
+    result = CliRunner().invoke(app, ["project", "loop", *[str(data)] * 4, str(tmp_path), "--budgets", budgets])
+    assert result.exit_code == 1 and "--budgets takes positive numbers" in result.output

@@ -33,7 +33,13 @@ def loop_cli(
     from ..review import run_apply
 
     msg = Printer()
-    sizes: List[int] = [int(b) for b in budgets.split(",") if b.strip()]
+    try:
+        sizes: List[int] = [int(b) for b in budgets.split(",") if b.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1 or max_steps < 1:
+        msg.fail(f"--budgets takes positive numbers of examples, e.g. 50,100,200 (got {budgets!r}); "
+                 f"--max-steps must be at least 1 (got {max_steps}).", exits=1)
     settings = LoopSettings(train_gold, weak_train, weak_dev, eval_data, first_model, base, output,
                             budgets=sizes, max_steps=max_steps, seed=seed)
 

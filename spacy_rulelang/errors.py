@@ -177,5 +177,7 @@ class Errors(metaclass=ErrorsWithCodes):
             "e.g. {{\"rules only\": {{\"model_fills_gaps\": false}}}}.")
     E220 = ("The skweak baseline needs the `skweak` package: pip install \"spacy-rulelang[loop]\" "
             "(skweak 0.3.3), or run the loop with --no-skweak.")
+    E221 = ("The merge policy '{name}' has unknown setting(s) {names}: a policy is a partial "
+            "config of 'rulelang_merge'. Allowed: {allowed}.")
     E217 = ("{path} has no gold entities to evaluate against: pass a .spacy DocBin made by "
             "`python -m spacy_rulelang convert` or a StackOverflowNER CoNLL file.")

@@ -10,6 +10,7 @@ each policy is applied with the pure `merge_spans` and scored with spaCy's Score
 """
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, Dict, List, Union
 
@@ -32,6 +33,11 @@ def score_policies(nlp: Language, path: Union[str, Path], policies: Dict[str, Di
     if not merges:
         raise ValueError(Errors.E218.format(names=nlp.pipe_names))
     base = {k: v for k, v in nlp.get_pipe_config(merges[0]).items() if k not in ("factory", "scorer")}
+    allowed = {f.name for f in fields(MergeSettings)}
+    for name, config in policies.items():
+        unknown = sorted(set(config) - allowed)
+        if unknown:
+            raise ValueError(Errors.E221.format(name=name, names=unknown, allowed=", ".join(sorted(allowed))))
     settings = {name: MergeSettings(**{**base, **config}) for name, config in policies.items()}
     golds = list(read_gold_docs(path, nlp.vocab))
     with nlp.select_pipes(disable=merges):

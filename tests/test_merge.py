@@ -200,3 +200,19 @@ def test_merge_gaps_need_candidate_reads_the_undecided_span_group(nlp):
     doc = make_doc(nlp, rules=[(6, 7, "a", None)], ents=[(2, 4), (8, 9)])
     doc.spans["rulelang_undecided"] = [Span(doc, 8, 9, label=LABEL)]  # "Objective C" was rejected
     assert offsets(merge(doc).ents) == [(6, 7), (8, 9)]
+
+
+def test_merge_policies_scored_from_one_pass_and_unknown_settings_named(nlp, tmp_path):
+    from spacy.tokens import DocBin
+
+    from spacy_rulelang.merge_policies import score_policies
+
+    nlp.add_pipe("rulelang", config={"pos_checks": False, "write_ents": False})
+    nlp.add_pipe("rulelang_merge")
+    doc = Doc(nlp.vocab, words=["I", "like", "Python", "and", "golang", "."])
+    doc.ents = [Span(doc, 2, 3, label=LABEL), Span(doc, 4, 5, label=LABEL)]
+    DocBin(docs=[doc]).to_disk(tmp_path / "gold.spacy")
+    rows = score_policies(nlp, tmp_path / "gold.spacy", {"rules only": {"model_fills_gaps": False}})
+    assert [(r["policy"], r["f"]) for r in rows] == [("rules only", 1.0)]
+    with pytest.raises(ValueError, match=r"\[E221\].*'bad'.*\['colour'\]"):
+        score_policies(nlp, tmp_path / "gold.spacy", {"bad": {"colour": 1}})

@@ -28,7 +28,7 @@ import srsly
 from spacy.tokens import Doc
 from wasabi import Printer
 
-from ..compare.export import set_hashes, token_offsets
+from ..compare.export import prodigy_spans, prodigy_tokens, set_hashes, token_offsets
 from ..corpus import read_gold_docs
 from ..evaluation import evaluate_pipeline
 
@@ -81,12 +81,9 @@ def reviewer_answers(gold: Sequence[Doc], docs: Iterable[int]) -> List[dict]:
         doc = gold[i]
         words, spaces = [t.text for t in doc], [bool(t.whitespace_) for t in doc]
         text, tokens = token_offsets(words, spaces)
-        spans = [{"start": tokens[e.start][0], "end": tokens[e.end - 1][1], "token_start": e.start,
-                  "token_end": e.end - 1, "label": e.label_} for e in doc.ents]
-        task = {"text": text, "spans": spans, "answer": "accept", "meta": {"doc": i},
-                "_view_id": "review",
-                "tokens": [{"text": w, "start": s, "end": e, "id": k, "ws": ws}
-                           for k, (w, (s, e, ws)) in enumerate(zip(words, tokens))]}
+        task = {"text": text, "spans": prodigy_spans([(e.start, e.end, e.label_) for e in doc.ents], tokens),
+                "answer": "accept", "meta": {"doc": i}, "_view_id": "review",
+                "tokens": prodigy_tokens(words, tokens)}
         lines.append(set_hashes(task))
     return lines
 

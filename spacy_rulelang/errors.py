@@ -179,5 +179,23 @@ class Errors(metaclass=ErrorsWithCodes):
             "(skweak 0.3.3), or run the loop with --no-skweak.")
     E221 = ("The merge policy '{name}' has unknown setting(s) {names}: a policy is a partial "
             "config of 'rulelang_merge'. Allowed: {allowed}.")
+    E222 = ("'{name}' reads the span probabilities of the spancat component '{spancat}', but "
+            "the pipeline has no such component (its components: {names}). Train the model with "
+            "configs/ner.cfg (it trains a spancat beside the NER) or set `spancat` to its name.")
+    E223 = ("'{setting}' of '{name}' must be {expected}, got {value!r}.")
+    E224 = ("The learned merge '{name}' has no weights yet. Train it on dev gold with "
+            "`python -m spacy_rulelang train-merge PIPELINE corpus/dev.spacy --output OUT` "
+            "(or `spacy project run train-merge`), then load OUT.")
+    E225 = ("{path}: not the weights of a learned merge ({problem}). Retrain it with "
+            "`python -m spacy_rulelang train-merge`.")
+    E226 = ("The pipeline has no 'rulelang' component (its components: {names}); the learned "
+            "merge decides on rule spans. Pass an assembled pipeline such as training/assembled.")
+    E227 = ("{path}: found {n} candidate spans, all {kind}; a learned merge needs both right and "
+            "wrong candidates. Pass a gold file with entities (e.g. corpus/dev.spacy).")
+    E228 = ("Training the learned merge needs scikit-learn: pip install \"spacy-rulelang[merge]\". "
+            "(Only training needs it; a trained merge runs with spaCy alone.)")
+    E229 = ("The runs to summarise must be `evaluate` outputs over the same splits; found {runs}. "
+            "Run `python -m spacy_rulelang evaluate PIPELINE corpus/dev.spacy corpus/test.spacy "
+            "--output FOLDER` for each seed.")
     E217 = ("{path} has no gold entities to evaluate against: pass a .spacy DocBin made by "
             "`python -m spacy_rulelang convert` or a StackOverflowNER CoNLL file.")

@@ -5,11 +5,16 @@ The assembled pipeline keeps all three apart (see merge.py): the rules in
 and the merged entities in `doc.ents`. Each is scored against the gold entities
 with spaCy's `Scorer.score_spans` (entity-level, exact boundaries and label).
 
+One tokenization, stated: the models are trained on the gold words (gold_preproc),
+and every system is scored on docs built from the gold words. The raw-text view
+(the pipeline's tokenizer over the text, spans aligned to the gold words by the
+Scorer) is reported beside it: it is what a user's text goes through.
+
 Speed is measured per component while the docs go through the pipeline one
 component at a time (each with its own `pipe` batching), so one pass gives the
 words/second of each system: rules = the POS source and `rulelang`, model = the
-NER and its tok2vec/transformer, combined = everything. Docs are built from the
-gold tokens, so tokenization is not part of any timing.
+NER and its tok2vec/transformer, combined = everything. Tokenization is not part
+of any timing.
 
 Usage:
 
@@ -19,9 +24,10 @@ Usage:
 """
 from __future__ import annotations
 
+import statistics
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from spacy.language import Language
 from spacy.scorer import Scorer
@@ -33,10 +39,12 @@ from .errors import Errors
 from .merge import spans_or_ents
 from .rule_scores import RuleCounts
 
-MODEL_FACTORIES = {"ner", "tok2vec", "transformer", "curated_transformer", "spancat", "span_finder"}
-MERGE_FACTORY = "rulelang_merge"
+MODEL_FACTORIES = {"ner", "tok2vec", "transformer", "curated_transformer", "spancat", "span_finder",
+                   "rulelang_model_scores"}
+MERGE_FACTORIES = {"rulelang_merge", "rulelang_learned_merge"}
 RULE_FACTORY = "rulelang"
 SYSTEMS = ("rules", "model", "combined")
+TOKENIZATIONS = ("words", "text")
 
 
 def _factory(nlp: Language, name: str) -> str:
@@ -54,7 +62,7 @@ def system_components(nlp: Language,
         model = [n for n in names if _factory(nlp, n) in MODEL_FACTORIES]
     else:
         model = [n for n in names if n in model_components]
-    merge = [n for n in names if _factory(nlp, n) == MERGE_FACTORY]
+    merge = [n for n in names if _factory(nlp, n) in MERGE_FACTORIES]
     rules = [n for n in names if n not in model and n not in merge]
     systems: Dict[str, List[str]] = {}
     if any(_factory(nlp, n) == RULE_FACTORY for n in names):
@@ -73,7 +81,7 @@ def system_getters(nlp: Language) -> Dict[str, Any]:
         cfg = nlp.get_pipe_config(name)
         if factory == RULE_FACTORY:
             getters["rules"] = spans_or_ents(cfg.get("spans_key", "rulelang"))
-        elif factory == MERGE_FACTORY:
+        elif factory in MERGE_FACTORIES:
             getters["model"] = spans_or_ents(cfg.get("model_key", "model"))
     return getters
 
@@ -99,10 +107,25 @@ def _scores(examples: List[Example], getter: Any) -> Dict[str, float]:
     return {k: float(raw[f"{prefix}_{k}"] or 0.0) for k in ("p", "r", "f")}
 
 
+def input_docs(golds: Sequence[Doc], nlp: Language, tokenization: str) -> List[Doc]:
+    """The docs a pipeline annotates: the gold words ("words"), or the raw text through the
+    pipeline's own tokenizer ("text"; spaCy's Scorer aligns the spans to the gold words)."""
+    if tokenization == "words":
+        return [as_input_doc(gold, nlp.vocab) for gold in golds]
+    if tokenization == "text":
+        return [nlp.make_doc(gold.text) for gold in golds]
+    raise ValueError(Errors.E223.format(setting="tokenization", name="evaluate",
+                                        expected="one of " + ", ".join(TOKENIZATIONS), value=tokenization))
+
+
 def evaluate_pipeline(nlp: Language, path: Union[str, Path], *, batch_size: int = 256,
-                      chunk_size: int = 2000,
+                      chunk_size: int = 2000, tokenization: str = "words",
                       model_components: Optional[Sequence[str]] = None) -> Dict[str, Any]:
-    """P/R/F1 and words/second of rules, model and combined on one gold file."""
+    """P/R/F1 and words/second of rules, model and combined on one gold file.
+
+    `tokenization`: "words" scores every system on docs built from the gold words
+    (what the models are trained on, gold_preproc); "text" runs the raw text
+    through the pipeline's tokenizer, as a user's text would be."""
     systems = system_components(nlp, model_components)
     getters = system_getters(nlp)
     timings = {name: 0.0 for name in nlp.pipe_names}
@@ -110,7 +133,7 @@ def evaluate_pipeline(nlp: Language, path: Union[str, Path], *, batch_size: int 
     n_words = 0
     n_gold = 0
     for golds in _chunks(read_gold_docs(path, nlp.vocab), chunk_size):
-        preds = [as_input_doc(gold, nlp.vocab) for gold in golds]
+        preds = input_docs(golds, nlp, tokenization)
         for name, proc in nlp.pipeline:
             start = time.perf_counter()
             if hasattr(proc, "pipe"):
@@ -124,7 +147,8 @@ def evaluate_pipeline(nlp: Language, path: Union[str, Path], *, batch_size: int 
             examples.append(Example(pred, gold))
     if not examples or not any(eg.reference.has_annotation("ENT_IOB") for eg in examples):
         raise ValueError(Errors.E217.format(path=path))
-    result: Dict[str, Any] = {"data": str(path), "n_docs": len(examples), "n_words": n_words,
+    result: Dict[str, Any] = {"data": str(path), "tokenization": tokenization,
+                              "n_docs": len(examples), "n_words": n_words,
                               "n_gold_entities": n_gold, "systems": {}}
     for system, components in systems.items():
         seconds = sum(timings[name] for name in components)
@@ -132,7 +156,7 @@ def evaluate_pipeline(nlp: Language, path: Union[str, Path], *, batch_size: int 
         scores["words_per_second"] = round(n_words / seconds) if seconds > 0 else None
         scores["components"] = components
         result["systems"][system] = scores
-    if "rules" in systems:
+    if "rules" in systems and tokenization == "words":
         result["rules_by_rule"] = precision_by_rule(examples, getters["rules"])
     result["component_seconds"] = {k: round(v, 3) for k, v in timings.items()}
     return result
@@ -151,24 +175,65 @@ def precision_by_rule(examples: Iterable[Example], getter: Any) -> Dict[str, Dic
             for rule, row in counts.table().items() if row["spans_on_gold"]}
 
 
-def results_table(results: Dict[str, Dict[str, Any]], main: Optional[str] = None) -> str:
-    """A markdown table: P, R, F1 and words/s per system on `main`, F1 on the other files."""
-    names = list(results)
+def _mean_sd(values: Sequence[float]) -> Tuple[float, Optional[float]]:
+    mean = statistics.fmean(values)
+    return mean, (statistics.stdev(values) if len(values) > 1 else None)
+
+
+def _cell(values: Sequence[float]) -> str:
+    mean, sd = _mean_sd(values)
+    return f"{mean:.3f}" if sd is None else f"{mean:.3f} ± {sd:.3f}"
+
+
+def summarize_runs(runs: Sequence[Dict[str, Dict[str, Any]]]) -> Dict[str, Any]:
+    """Mean and sd over runs (seeds) of each system's P/R/F1 per split and tokenization,
+    and of the margin of combined over the better of rules and model."""
+    summary: Dict[str, Any] = {"n_runs": len(runs), "splits": {}}
+    for split in runs[0]:
+        views: Dict[str, Any] = {}
+        for view in ("words", "text"):
+            rows = [run[split] if view == "words" else run[split].get("raw_text") for run in runs]
+            if any(row is None for row in rows):
+                continue
+            table: Dict[str, Any] = {}
+            for system in SYSTEMS:
+                if system not in rows[0]["systems"]:
+                    continue
+                table[system] = {k: dict(zip(("mean", "sd"), _mean_sd([r["systems"][system][k] for r in rows])))
+                                 for k in ("p", "r", "f")}
+                table[system]["f_runs"] = [round(r["systems"][system]["f"], 4) for r in rows]
+            if {"rules", "model", "combined"} <= set(table):
+                margins = [r["systems"]["combined"]["f"] - max(r["systems"]["rules"]["f"], r["systems"]["model"]["f"])
+                           for r in rows]
+                table["combined_minus_best_part"] = dict(zip(("mean", "sd"), _mean_sd(margins)))
+            views[view] = table
+        summary["splits"][split] = views
+    return summary
+
+
+def results_table(runs: Sequence[Dict[str, Dict[str, Any]]], main: Optional[str] = None) -> str:
+    """A markdown table over one or more runs (seeds): P, R, F1 on `main` (test) and F1 on the
+    other splits, on the gold words, F1 on raw text, and words/s; "mean ± sd" over runs."""
+    names = list(runs[0])
     main = main or next((n for n in names if "test" in n), names[-1])
     others = [n for n in names if n != main]
+    has_text = all("raw_text" in run[main] for run in runs)
     header = ["System", f"P ({main})", f"R ({main})", f"F1 ({main})"]
+    header += [f"F1 ({main}, raw text)"] if has_text else []
     header += [f"F1 ({n})" for n in others] + ["Words/s"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for system in SYSTEMS:
-        if system not in results[main]["systems"]:
+        if system not in runs[0][main]["systems"]:
             continue
-        row = results[main]["systems"][system]
-        cells = [system, f"{row['p']:.3f}", f"{row['r']:.3f}", f"{row['f']:.3f}"]
+        rows = [run[main]["systems"][system] for run in runs]
+        cells = [system] + [_cell([r[k] for r in rows]) for k in ("p", "r", "f")]
+        if has_text:
+            cells.append(_cell([run[main]["raw_text"]["systems"][system]["f"] for run in runs]))
         for other in others:
-            other_row = results[other]["systems"].get(system)
-            cells.append(f"{other_row['f']:.3f}" if other_row else "-")
-        wps = row.get("words_per_second")
-        cells.append(f"{wps:,}" if wps else "-")
+            other_rows = [run[other]["systems"].get(system) for run in runs]
+            cells.append(_cell([r["f"] for r in other_rows]) if all(other_rows) else "-")
+        speeds = [r.get("words_per_second") for r in rows]
+        cells.append(f"{round(statistics.fmean(speeds)):,}" if all(speeds) else "-")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

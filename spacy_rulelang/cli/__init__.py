@@ -8,6 +8,7 @@ from . import apply  # noqa: E402,F401  review decisions back into data
 from . import evaluate, project_helpers, loop  # noqa: E402,F401  project workflow
 from . import catalogue  # noqa: E402,F401  catalogue build from Linguist (under `project`)
 from . import weak_label  # noqa: E402,F401  weak labels for a bootstrapped NER
+from . import train_merge  # noqa: E402,F401  the learned merge
 
 
 def main() -> None:

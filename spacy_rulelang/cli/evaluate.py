@@ -10,8 +10,8 @@ from wasabi import Printer
 
 from ..atomic import AtomicOutputDir
 from ..errors import Errors
-from ..evaluation import SYSTEMS, evaluate_pipeline, results_table, split_name
-from ._app import app
+from ..evaluation import SYSTEMS, evaluate_pipeline, results_table, split_name, summarize_runs
+from ._app import app, project_app
 
 
 @app.command("evaluate")
@@ -24,7 +24,8 @@ def evaluate_cli(
     batch_size: int = typer.Option(256, "--batch-size", "-b", help="Batch size of each component's pipe()"),
     # fmt: on
 ) -> None:
-    """Entity P/R/F1 and words/second of rules, model and combined (see evaluation.py)."""
+    """Entity P/R/F1 and words/second of rules, model and combined (see evaluation.py), on the
+    gold words and on the raw text through the pipeline's tokenizer."""
     try:
         evaluate(pipeline, data, output=output, gpu_id=gpu_id, batch_size=batch_size,
                  silent=False)
@@ -55,11 +56,14 @@ def evaluate(pipeline: str, data: List[Path], *, output: Optional[Path] = None,
         msg.info(f"Evaluating {pipeline} on {path}")
         results[name] = evaluate_pipeline(nlp, path, batch_size=batch_size)
         results[name]["pipeline"] = str(pipeline)
+        raw = evaluate_pipeline(nlp, path, batch_size=batch_size, tokenization="text")
+        results[name]["raw_text"] = {"systems": {k: {m: v[m] for m in ("p", "r", "f")}
+                                                 for k, v in raw["systems"].items()}}
         rows = [(system, f"{s['p']:.3f}", f"{s['r']:.3f}", f"{s['f']:.3f}",
-                 s["words_per_second"])
+                 f"{results[name]['raw_text']['systems'][system]['f']:.3f}", s["words_per_second"])
                 for system, s in results[name]["systems"].items() if system in SYSTEMS]
-        msg.table(rows, header=("System", "P", "R", "F1", "Words/s"), divider=True)
-    table = results_table(results)
+        msg.table(rows, header=("System", "P", "R", "F1", "F1 raw text", "Words/s"), divider=True)
+    table = results_table([results])
     if output is not None:
         with AtomicOutputDir(output) as out:
             for name, result in results.items():
@@ -97,3 +101,43 @@ def evaluate_merge_cli(
     if output is not None:
         srsly.write_json(output, rows)
         msg.good(f"Saved {output}")
+
+
+@project_app.command("results")
+def results_cli(
+    # fmt: off
+    runs: List[Path] = typer.Argument(..., help="Folders written by `evaluate` (one per seed), e.g. metrics/seeds/0 metrics/seeds/1", exists=True, file_okay=False),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder for results.md and results.json", file_okay=False),
+    # fmt: on
+) -> None:
+    """The results table over seeds: mean ± sd of every system (the README's table)."""
+    msg = Printer()
+    try:
+        loaded = [_read_run(folder) for folder in runs]
+        splits = list(loaded[0])
+        if any(list(run) != splits for run in loaded):
+            raise ValueError(Errors.E229.format(runs=", ".join(f"{f}: {list(r)}" for f, r in zip(runs, loaded))))
+        table = results_table(loaded)
+        summary = summarize_runs(loaded)
+        summary["runs"] = [str(folder) for folder in runs]
+        with AtomicOutputDir(output) as out:
+            out.path("results.md").write_text(table, encoding="utf8")
+            srsly.write_json(out.path("results.json"), summary)
+    except (OSError, ValueError) as err:
+        msg.fail("Building the results table failed; nothing was changed.", str(err), exits=1)
+    print(table)
+    for split, views in summary["splits"].items():
+        margin = views.get("words", {}).get("combined_minus_best_part")
+        if margin:
+            msg.info(f"{split}: combined F1 minus the better of rules and model: "
+                     f"{margin['mean']:+.3f}" + (f" ± {margin['sd']:.3f}" if margin["sd"] is not None else ""))
+    msg.good(f"Wrote results.md and results.json over {len(runs)} run(s)", str(output))
+
+
+def _read_run(folder: Path) -> Dict[str, Dict[str, Any]]:
+    """split name -> the evaluate result, in evaluate's order (dev.json, test.json)."""
+    files = sorted(folder.glob("*.json"), key=lambda p: ("test" in p.stem, p.stem))
+    run = {f.stem: srsly.read_json(f) for f in files if f.stem != "results"}
+    if not run:
+        raise ValueError(Errors.E229.format(runs=f"{folder}: no <split>.json written by `evaluate`"))
+    return run

@@ -48,7 +48,7 @@ class LoopSettings:
     output: Path              # models, decisions, corrected corpora
     budgets: Sequence[int] = (50, 100, 200)
     ner_config: Path = Path("configs/ner.cfg")
-    assemble_config: Path = Path("configs/assemble.cfg")
+    assemble_config: Path = Path("configs/assemble_v1.cfg")  # no gold dev to fit a learned merge on
     max_steps: int = 1000
     eval_frequency: int = 200
     seed: int = 0

@@ -1,0 +1,153 @@
+"""Fit the learned merge on dev gold: rows of candidate features, a logistic regression,
+a threshold chosen by cross-validation on dev, and each rule's precision measured on
+train (so the precision feature is not read off the rows it is fitted on).
+
+    nlp = spacy.load("training/assembled")
+    weights, report = fit_merge(nlp, "corpus/dev.spacy", rule_precision_from="corpus/train.spacy")
+
+Deterministic: lbfgs on the same rows gives the same weights, and the folds are
+fixed (contiguous blocks of docs), so a rerun writes the same weights.json.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+from spacy.language import Language
+from tqdm import tqdm
+
+from .corpus import as_input_doc, read_gold_docs
+from .errors import Errors
+from .learned_merge import WEIGHTS_VERSION, LearnedMerge, probability
+from .rule_scores import RuleCounts
+
+LEARNED_FACTORY = "rulelang_learned_merge"
+MERGE_FACTORIES = ("rulelang_merge", LEARNED_FACTORY)
+SCORES_FACTORY = "rulelang_model_scores"
+RULE_FACTORY = "rulelang"
+N_FOLDS = 5
+C = 1.0  # inverse L2 strength of the logistic regression
+
+
+def _sklearn() -> Any:
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError:
+        raise ImportError(Errors.E228) from None
+    return LogisticRegression
+
+
+def learned_merge_of(nlp: Language) -> LearnedMerge:
+    for name in nlp.component_names:
+        if nlp.get_pipe_meta(name).factory == LEARNED_FACTORY:
+            return nlp.get_pipe(name)
+    raise ValueError(Errors.E224.format(name=LEARNED_FACTORY))
+
+
+def rule_precision_on(nlp: Language, path: Union[str, Path], batch_size: int = 256) -> Dict[str, float]:
+    """Each rule's precision on a gold file, Laplace-smoothed: (tp + 1) / (tp + fp + 2)."""
+    rule_parts = [n for n in nlp.pipe_names
+                  if nlp.get_pipe_meta(n).factory not in MERGE_FACTORIES + (SCORES_FACTORY,)
+                  and nlp.get_pipe_meta(n).factory not in ("ner", "spancat", "tok2vec", "transformer")]
+    key = next(nlp.get_pipe_config(n).get("spans_key", "rulelang") for n in rule_parts
+               if nlp.get_pipe_meta(n).factory == RULE_FACTORY)
+    golds = list(read_gold_docs(path, nlp.vocab))
+    counts = RuleCounts()
+    with nlp.select_pipes(enable=rule_parts):
+        docs = nlp.pipe((as_input_doc(g, nlp.vocab) for g in golds), batch_size=batch_size)
+        for doc, gold in zip(tqdm(docs, total=len(golds), desc="rule precision", disable=None), golds):
+            counts.add([((s.start, s.end, s.label_), s._.rulelang_rule) for s in doc.spans[key]],
+                       [(e.start, e.end, e.label_) for e in gold.ents])
+    return {rule: round((tp + 1) / (tp + fp + 2), 6) for rule, (tp, fp) in sorted(counts.tp_fp().items())}
+
+
+def candidate_rows(nlp: Language, merge: LearnedMerge, path: Union[str, Path],
+                   batch_size: int = 256) -> Tuple[List[Dict[str, float]], List[int], List[int], int]:
+    """(features, label 0/1, doc index, gold entities without any candidate) on a gold file."""
+    golds = list(read_gold_docs(path, nlp.vocab))
+    feats: List[Dict[str, float]] = []
+    labels: List[int] = []
+    groups: List[int] = []
+    unreachable = 0
+    with nlp.select_pipes(disable=[merge.name]):
+        docs = nlp.pipe((as_input_doc(g, nlp.vocab) for g in golds), batch_size=batch_size)
+        for i, (doc, gold) in enumerate(zip(tqdm(docs, total=len(golds), desc="merge rows", disable=None), golds)):
+            gold_keys = {(e.start, e.end, e.label_) for e in gold.ents}
+            candidates, rows = merge.featurize(doc)
+            keys = {(c.start, c.end, c.label) for c in candidates}
+            unreachable += len(gold_keys - keys)
+            for cand, row in zip(candidates, rows):
+                feats.append(row)
+                labels.append(int((cand.start, cand.end, cand.label) in gold_keys))
+                groups.append(i)
+    return feats, labels, groups, unreachable
+
+
+def _matrix(rows: Sequence[Dict[str, float]], names: Sequence[str]) -> Any:
+    import numpy
+
+    index = {name: j for j, name in enumerate(names)}
+    X = numpy.zeros((len(rows), len(names)))
+    for i, row in enumerate(rows):
+        for name, value in row.items():
+            if name in index:
+                X[i, index[name]] = value
+    return X
+
+
+def _fit(rows: Sequence[Dict[str, float]], labels: Sequence[int], names: Sequence[str]) -> Dict[str, Any]:
+    model = _sklearn()(C=C, max_iter=5000, solver="lbfgs")
+    model.fit(_matrix(rows, names), labels)
+    return {"coef": {n: round(float(w), 8) for n, w in zip(names, model.coef_[0])},
+            "intercept": round(float(model.intercept_[0]), 8)}
+
+
+def best_threshold(probs: Sequence[float], labels: Sequence[int], unreachable: int) -> Tuple[float, Dict[str, float]]:
+    """The threshold with the best candidate-level F1 (gold without a candidate counts as missed)."""
+    n_gold = sum(labels) + unreachable
+    best = (-1.0, 0.5, {})
+    for step in range(5, 96):
+        t = step / 100
+        tp = sum(1 for p, y in zip(probs, labels) if p >= t and y)
+        fp = sum(1 for p, y in zip(probs, labels) if p >= t and not y)
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / n_gold if n_gold else 0.0
+        f = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        if f > best[0] + 1e-12:
+            best = (f, t, {"p": round(prec, 4), "r": round(rec, 4), "f": round(f, 4)})
+    return best[1], best[2]
+
+
+def fit_merge(nlp: Language, path: Union[str, Path], *,
+              rule_precision_from: Optional[Union[str, Path]] = None) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """Fit the pipeline's learned merge on the gold file `path` (dev); returns (weights, report)
+    and sets the weights on the component."""
+    merge = learned_merge_of(nlp)
+    precision = rule_precision_on(nlp, rule_precision_from) if rule_precision_from else {}
+    merge.weights = {"version": WEIGHTS_VERSION, "coef": {}, "intercept": 0.0, "threshold": 0.5,
+                     "rule_precision": precision}
+    rows, labels, groups, unreachable = candidate_rows(nlp, merge, path)
+    if not rows or len(set(labels)) < 2:
+        raise ValueError(Errors.E227.format(path=path, n=len(rows),
+                                            kind="right" if labels and labels[0] else "wrong"))
+    names = sorted({name for row in rows for name in row})
+    n_docs = groups[-1] + 1
+    oof = [0.0] * len(rows)
+    for fold in range(N_FOLDS):
+        lo, hi = fold * n_docs // N_FOLDS, (fold + 1) * n_docs // N_FOLDS
+        train = [i for i, g in enumerate(groups) if not lo <= g < hi]
+        held = [i for i, g in enumerate(groups) if lo <= g < hi]
+        if not held or len({labels[i] for i in train}) < 2:
+            continue
+        fitted = _fit([rows[i] for i in train], [labels[i] for i in train], names)
+        for i in held:
+            oof[i] = probability(fitted, rows[i])
+    threshold, cv = best_threshold(oof, labels, unreachable)
+    report = {"data": str(path), "rule_precision_from": str(rule_precision_from or ""),
+              "threshold": threshold, "cross_validated": cv, "folds": N_FOLDS,
+              "candidates": len(rows), "positives": sum(labels), "gold_without_candidate": unreachable}
+    weights = {"version": WEIGHTS_VERSION, **_fit(rows, labels, names), "threshold": threshold,
+               "rule_precision": precision, "trained_on": report}
+    merge.set_weights(weights)
+    return weights, report
+

@@ -170,8 +170,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E216 = ("Building the wheel failed (exit status {code}) in {path}. Run "
             "`python -m pip wheel --no-deps --no-build-isolation {path}` there to see why; "
             "it needs setuptools>=70.1 (pip install -U setuptools).")
-    E218 = ("The pipeline has no 'rulelang_merge' component (its components: {names}); the "
-            "policies are variants of its config. Pass an assembled pipeline such as the "
+    E218 = ("The pipeline has no merge step ('rulelang_merge' or 'rulelang_learned_merge'; its "
+            "components: {names}); the policies are variants of rulelang_merge's config. Pass an assembled pipeline such as the "
             "project's training/assembled.")
     E219 = ("{path}: the policies must be a JSON object of name -> rulelang_merge settings, "
             "e.g. {{\"rules only\": {{\"model_fills_gaps\": false}}}}.")
@@ -197,5 +197,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E229 = ("The runs to summarise must be `evaluate` outputs over the same splits; found {runs}. "
             "Run `python -m spacy_rulelang evaluate PIPELINE corpus/dev.spacy corpus/test.spacy "
             "--output FOLDER` for each seed.")
+    E230 = ("The pipeline has no 'rulelang_learned_merge' component (its components: {names}). "
+            "Assemble it with configs/assemble.cfg (or nlp.add_pipe(\"rulelang_learned_merge\") "
+            "after rulelang), then fit it with `python -m spacy_rulelang train-merge`.")
     E217 = ("{path} has no gold entities to evaluate against: pass a .spacy DocBin made by "
             "`python -m spacy_rulelang convert` or a StackOverflowNER CoNLL file.")

@@ -22,12 +22,12 @@ probability, the decision and the features that moved it most (weight * value).
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
-import srsly
 from spacy.language import Language
 from spacy.pipeline import Pipe
 from spacy.tokens import Doc, Span
@@ -164,7 +164,9 @@ def collect_candidates(doc: Doc, cfg: LearnedMergeSettings) -> List[MergeCandida
     """Every span some source proposes, once, in position order."""
     model_scores = model_span_scores(doc, cfg.candidates_key)
     model_scores.update(model_span_scores(doc, cfg.model_key))
-    ents = {(s.start, s.end, s.label_) for s in doc.spans.get(cfg.model_key, [])}
+    # the NER's entities: as rulelang_model_scores copied them, else doc.ents as the NER left them
+    model_spans = doc.spans[cfg.model_key] if cfg.model_key in doc.spans else doc.ents
+    ents = {(s.start, s.end, s.label_) for s in model_spans}
     ent_tokens = [None] * len(doc)
     for start, end, label in ents:
         for i in range(start, end):
@@ -312,25 +314,34 @@ class LearnedMerge(Pipe):
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         if self.weights is not None:
-            srsly.write_json(path / WEIGHTS_FILE, self.weights)
+            (path / WEIGHTS_FILE).write_text(_dump_weights(self.weights), encoding="utf8")
 
     def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = ()) -> "LearnedMerge":
         file = Path(path) / WEIGHTS_FILE
         if file.exists():
-            try:
-                weights = srsly.read_json(file)
-            except ValueError as err:
-                raise ValueError(Errors.E225.format(path=file, problem=f"not valid JSON ({err})")) from None
-            self.weights = check_weights(weights, str(file))
+            self.weights = _read_weights(file.read_text(encoding="utf8"), str(file))
         return self
 
     def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
-        return srsly.json_dumps(self.weights).encode("utf8")
+        return _dump_weights(self.weights).encode("utf8")
 
     def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> "LearnedMerge":
-        weights = srsly.json_loads(data.decode("utf8"))
-        self.weights = None if weights is None else check_weights(weights, "bytes")
+        weights = _read_weights(data.decode("utf8"), "bytes")
+        self.weights = weights
         return self
+
+
+def _dump_weights(weights: Optional[Dict[str, Any]]) -> str:
+    """The stdlib's JSON: floats round-trip exactly, so a saved merge decides as the fitted one."""
+    return json.dumps(weights, indent=2, sort_keys=True) + "\n"
+
+
+def _read_weights(text: str, source: str) -> Optional[Dict[str, Any]]:
+    try:
+        weights = json.loads(text)
+    except ValueError as err:
+        raise ValueError(Errors.E225.format(path=source, problem=f"not valid JSON ({err})")) from None
+    return None if weights is None else check_weights(weights, source)
 
 
 @Language.factory(

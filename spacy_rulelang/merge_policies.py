@@ -23,17 +23,21 @@ from .errors import Errors
 from .merge import MergeSettings, merge_spans
 
 MERGE_FACTORY = "rulelang_merge"
+MERGE_FACTORIES = (MERGE_FACTORY, "rulelang_learned_merge")
 
 
 def score_policies(nlp: Language, path: Union[str, Path], policies: Dict[str, Dict[str, Any]],
                    batch_size: int = 256) -> List[Dict[str, Any]]:
     """One row per policy: name, config, P, R, F1. A policy is a partial config of
-    `rulelang_merge`; what it leaves out is taken from the pipeline's own merge step."""
-    merges = [n for n in nlp.pipe_names if nlp.get_pipe_meta(n).factory == MERGE_FACTORY]
+    `rulelang_merge`; what it leaves out is taken from the pipeline's own `rulelang_merge`
+    (its defaults where the pipeline has the learned merge instead)."""
+    merges = [n for n in nlp.pipe_names if nlp.get_pipe_meta(n).factory in MERGE_FACTORIES]
     if not merges:
         raise ValueError(Errors.E218.format(names=nlp.pipe_names))
-    base = {k: v for k, v in nlp.get_pipe_config(merges[0]).items() if k not in ("factory", "scorer")}
-    allowed = {f.name for f in fields(MergeSettings)}
+    v1 = [n for n in merges if nlp.get_pipe_meta(n).factory == MERGE_FACTORY]
+    allowed_keys = {f.name for f in fields(MergeSettings)}
+    base = {k: v for k, v in nlp.get_pipe_config(v1[0]).items() if k in allowed_keys} if v1 else {}
+    allowed = allowed_keys
     for name, config in policies.items():
         unknown = sorted(set(config) - allowed)
         if unknown:

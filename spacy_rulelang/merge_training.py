@@ -41,7 +41,7 @@ def learned_merge_of(nlp: Language) -> LearnedMerge:
     for name in nlp.component_names:
         if nlp.get_pipe_meta(name).factory == LEARNED_FACTORY:
             return nlp.get_pipe(name)
-    raise ValueError(Errors.E224.format(name=LEARNED_FACTORY))
+    raise ValueError(Errors.E230.format(names=nlp.pipe_names))
 
 
 def rule_precision_on(nlp: Language, path: Union[str, Path], batch_size: int = 256) -> Dict[str, float]:
@@ -49,8 +49,11 @@ def rule_precision_on(nlp: Language, path: Union[str, Path], batch_size: int = 2
     rule_parts = [n for n in nlp.pipe_names
                   if nlp.get_pipe_meta(n).factory not in MERGE_FACTORIES + (SCORES_FACTORY,)
                   and nlp.get_pipe_meta(n).factory not in ("ner", "spancat", "tok2vec", "transformer")]
-    key = next(nlp.get_pipe_config(n).get("spans_key", "rulelang") for n in rule_parts
-               if nlp.get_pipe_meta(n).factory == RULE_FACTORY)
+    keys = [nlp.get_pipe_config(n).get("spans_key", "rulelang") for n in rule_parts
+            if nlp.get_pipe_meta(n).factory == RULE_FACTORY]
+    if not keys:
+        raise ValueError(Errors.E226.format(names=nlp.pipe_names))
+    key = keys[0]
     golds = list(read_gold_docs(path, nlp.vocab))
     counts = RuleCounts()
     with nlp.select_pipes(enable=rule_parts):
@@ -124,9 +127,15 @@ def fit_merge(nlp: Language, path: Union[str, Path], *,
     and sets the weights on the component."""
     merge = learned_merge_of(nlp)
     precision = rule_precision_on(nlp, rule_precision_from) if rule_precision_from else {}
+    before = merge.weights
+    # featurize reads the rule precision table from the weights; the old weights come back
+    # if the fit fails, so a failed fit never leaves a half-trained merge behind
     merge.weights = {"version": WEIGHTS_VERSION, "coef": {}, "intercept": 0.0, "threshold": 0.5,
                      "rule_precision": precision}
-    rows, labels, groups, unreachable = candidate_rows(nlp, merge, path)
+    try:
+        rows, labels, groups, unreachable = candidate_rows(nlp, merge, path)
+    finally:
+        merge.weights = before
     if not rows or len(set(labels)) < 2:
         raise ValueError(Errors.E227.format(path=path, n=len(rows),
                                             kind="right" if labels and labels[0] else "wrong"))

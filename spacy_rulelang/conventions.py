@@ -37,6 +37,7 @@ CONVENTION_FIELDS: Dict[str, Tuple[str, str, str]] = {
     "letter_before": ("conventions", "single_letter_before", "set"),
     "letter_after": ("conventions", "single_letter_after", "set"),
     "person_verbs": ("conventions", "person_verbs", "set"),
+    "programming_nouns": ("conventions", "programming_nouns", "set"),
 }
 
 
@@ -62,10 +63,24 @@ class Conventions:
     letter_before: FrozenSet[str] = frozenset()
     letter_after: FrozenSet[str] = frozenset()
     person_verbs: FrozenSet[str] = frozenset()
+    programming_nouns: FrozenSet[str] = frozenset()
     max_before_words: int = field(init=False)
+    programming_words: FrozenSet[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.max_before_words = max((len(c.split()) for c in self.cues_before), default=0)
+        # every word that says "programming" next to a name: the cue words, the file and
+        # product words and the plain developer nouns ("feature", "header", "community")
+        self.programming_words = frozenset().union(
+            self.cues_after, self.cues_window, self.programming_nouns, self.file_type_after,
+            self.file_type_after_any, (c for c in self.cues_before if " " not in c),
+            *self.product_after.values())
+
+    def programming_word(self, word: str) -> bool:
+        """Whether a lowercase word is about programming, singular or plural ("headers")."""
+        words = self.programming_words
+        return (word in words or (word.endswith("s") and word[:-1] in words)
+                or (word.endswith("es") and word[:-2] in words))
 
     @classmethod
     def load(cls, cues: Optional[dict] = None, conventions: Optional[dict] = None) -> "Conventions":

@@ -256,6 +256,110 @@ def single_letter(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
     return None
 
 
+DEGREE_SIGNS = frozenset({"°", "º", "˚"})
+HYPHENS = frozenset({"-", "‐", "‑", "–"})
+
+
+def _one_letter(cand: Candidate, ctx: RuleContext) -> bool:
+    """A one-token, one-letter name with no version: "C", "R", "D"."""
+    return (cand.ambiguous and len(cand.alias.text) == 1 and cand.end - cand.start == 1
+            and cand.version is None and ctx.doc[cand.start].text.isalpha())
+
+
+def _noun_run(ctx: RuleContext, i: int) -> List[str]:
+    """The lowercase common nouns from token i on: "value" in "the R value of", "arrow
+    function syntax" in "ES6 arrow function syntax" (needs POS tags)."""
+    doc, run = ctx.doc, []
+    while i < len(doc) and doc[i].pos_ == "NOUN" and doc[i].is_lower and doc[i].is_alpha:
+        run.append(doc[i].lower_)
+        i += 1
+    return run
+
+
+@register_rule("degree_unit", stage="reject")
+def degree_unit(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A one-letter name right after a degree sign is a unit of temperature, not a language:
+    "the samples were kept at 37 ° C", "a 4° F drop"."""
+    if not _one_letter(cand, ctx) or cand.start == 0:
+        return None
+    return True if ctx.doc[cand.start - 1].text[-1:] in DEGREE_SIGNS else None
+
+
+@register_rule("hyphen_letter", stage="reject")
+def hyphen_letter(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A capital letter hyphenated to the word on its left ends another name: "the Tri - C
+    assay", "pro - B cells" (split text; raw "Tri-C" is `inside_word`). A catalogue name
+    that ends so ("Objective - C") is one candidate already and never gets here.
+
+    Kept where the hyphen is a dash before a list or after a programming word: "two
+    languages - C and Go", "pure - C"."""
+    i = cand.start
+    if not _one_letter(cand, ctx) or i < 2 or not ctx.doc[i].text.isupper():
+        return None
+    doc, conv = ctx.doc, ctx.conv
+    if doc[i - 1].text not in HYPHENS or not doc[i - 2].is_alpha:
+        return None
+    left = doc[i - 2].lower_
+    if conv.programming_word(left) or left in conv.compound_prefixes or ctx.next(cand) in conv.separators:
+        return None
+    return True
+
+
+@register_rule("letter_after_noun", stage="reject")
+def letter_after_noun(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A capital letter right after a common noun labels it, like a variable or a class:
+    "the weight W , is", "the cost matrix C satisfies", "the error term E" ("group C" and
+    "vitamin D" are `single_letter`'s words). Kept where the noun or the next word is about
+    programming: "the language C", "the embedded firmware C code"."""
+    i = cand.start
+    if not _one_letter(cand, ctx) or i == 0 or not ctx.doc[i].text.isupper():
+        return None
+    prev = ctx.doc[i - 1]
+    if not (prev.is_lower and prev.is_alpha) or ctx.conv.programming_word(prev.lower_):
+        return None
+    if ctx.conv.programming_word(ctx.next(cand)) or not ctx.pos() or prev.pos_ != "NOUN":
+        return None
+    return True
+
+
+@register_rule("letter_before_noun", stage="reject")
+def letter_before_noun(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A capital letter between a determiner and a noun that is not about programming is a
+    symbol or a label: "the R factor of the crystal", "a T cell" ("the C compiler", "an R
+    package", "the C preprocessor" stay)."""
+    i = cand.start
+    if not _one_letter(cand, ctx) or i == 0 or not ctx.doc[i].text.isupper():
+        return None
+    if ctx.lowers[i - 1] not in ("the", "a", "an") or not ctx.pos():
+        return None
+    run = _noun_run(ctx, cand.end)
+    if not run or any(ctx.conv.programming_word(w) for w in run):
+        return None
+    return True
+
+
+@register_rule("versioned_noun", stage="reject")
+def versioned_noun(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A short name glued to a number, before a noun that is not about programming, names
+    something else: "the ES1 and ES2 cell lines", "the AS4 domain". Developer nouns keep it
+    ("my AS3 code", "ES6 arrow function syntax", "ES6 features")."""
+    if not (cand.alias.versioned_only and cand.version_attached and len(cand.alias.text) <= 2):
+        return None
+    doc, i = ctx.doc, cand.end
+    # "AS1 and AS2 regions": the noun after a coordinated sibling
+    if i + 1 < len(doc) and ctx.lowers[i] in ("and", "or", ",", "/", "&") \
+            and any(ch.isdigit() for ch in doc[i + 1].text) and doc[i + 1].text[:1].isupper():
+        i += 2
+    if i >= len(doc) or not (doc[i].is_lower and doc[i].is_alpha) or ctx.conv.programming_word(doc[i].lower_):
+        return None
+    if not ctx.pos():
+        return None
+    run = _noun_run(ctx, i)
+    if not run or any(ctx.conv.programming_word(w) for w in run):
+        return None
+    return True
+
+
 # -- names that need no context ------------------------------------------------
 @register_rule("compound_token", stage="accept")
 def compound_token(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
@@ -397,7 +501,8 @@ def adjacent_run(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
 
 DEFAULT_RULES = (
     "inside_word", "code_token", "data_format", "corpus_exclusion", "file_type", "product_name",
-    "single_letter", "compound_token", "versioned_alias", "unambiguous_alias", "version_follows",
+    "single_letter", "degree_unit", "hyphen_letter", "letter_after_noun", "letter_before_noun",
+    "versioned_noun", "compound_token", "versioned_alias", "unambiguous_alias", "version_follows",
     "cue_before", "cue_after", "cue_window", "list_member", "pos_check", "casing", "pos_propn",
     "adjacent_run",
 )

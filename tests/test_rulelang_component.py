@@ -283,3 +283,108 @@ def test_rulelang_registered_rule_runs_in_configured_order(tagger_nlp):
 def test_rulelang_unknown_rule_in_order_lists_registered_rules():
     with pytest.raises(ValueError, match=r"\[E003\].*'nope'.*'rules'.*Known rules: .*code_token"):
         spacy.blank("en").add_pipe("rulelang", config={"rules": ["code_token", "nope"], "pos_checks": False})
+
+
+# -- out-of-domain rejections: units, hyphenated names, labels, versioned look-alikes --------
+def _rejections(nlp, text):
+    """(text, rule that rejected it) for every candidate rejected in `text`."""
+    doc = nlp(text)
+    return [(doc[d.start:d.end].text, d.rejected_by) for d in nlp.get_pipe("rulelang").explain(doc)
+            if d.rejected_by is not None]
+
+
+@pytest.mark.parametrize("text", ["The plates were kept at 37 ° C overnight.",
+                                  "Heat the mix to 65° C for ten minutes.",
+                                  "Store the kit below 8 ° C until use."])
+def test_degree_unit_rejects_temperature_units(rule_nlp, text):
+    assert spans(rule_nlp, text) == []
+    assert "degree_unit" in {rule for _, rule in _rejections(rule_nlp, text)}
+
+
+@pytest.mark.parametrize("text,rejected", [
+    ("The Tri - C assay was run twice .", "C"),
+    ("We counted pro - B cells in the marrow .", None),  # B is no language
+    ("Serum vitamin - D levels were low .", "D"),
+])
+def test_hyphen_letter_rejects_letters_ending_another_name(rule_nlp, text, rejected):
+    assert spans(rule_nlp, text) == []
+    if rejected:
+        assert (rejected, "hyphen_letter") in _rejections(rule_nlp, text)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("I ported the app to Objective - C last year .", ["Objective - C"]),
+    ("I ported the app to Objective-C last year.", ["Objective-C"]),
+    ("Two languages - C and Java - are supported .", ["C", "Java"]),
+    ("The kernel is written in pure - C for speed .", ["C"]),
+])
+def test_hyphen_letter_keeps_names_and_dashes(rule_nlp, text, expected):
+    assert [t for t, *_ in spans(rule_nlp, text)] == expected
+
+
+@pytest.mark.parametrize("text", ["The cost matrix C satisfies the bound.",
+                                  "The weight W is updated and the penalty D , is kept small.",
+                                  "We call the noise term R in what follows."])
+def test_letter_after_noun_rejects_labels(rule_nlp, text):
+    assert spans(rule_nlp, text) == []
+
+
+def test_letter_after_noun_names_its_rule(rule_nlp):
+    assert ("D", "letter_after_noun") in _rejections(rule_nlp, "The penalty D , is kept small.")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("The programming language C is older than Java.", ["C", "Java"]),
+    ("The embedded firmware C code is small.", ["C"]),
+    ("I am learning C this year.", ["C"]),
+    ("All of it was written in C and compiled with gcc.", ["C"]),
+])
+def test_letter_after_noun_keeps_programming_contexts(rule_nlp, text, expected):
+    assert [t for t, *_ in spans(rule_nlp, text)] == expected
+
+
+@pytest.mark.parametrize("text", ["The R factor of the refined structure was low.",
+                                  "The C terminus of the protein is disordered."])
+def test_letter_before_noun_rejects_symbols(rule_nlp, text):
+    assert spans(rule_nlp, text) == []
+    assert {rule for _, rule in _rejections(rule_nlp, text)} & {"letter_before_noun", "letter_after_noun"}
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("The C compiler crashed on my laptop.", ["C"]),
+    ("Install an R package from CRAN first.", ["R"]),
+    ("The D language has ranges.", ["D"]),
+    ("This is a C struct with two fields.", ["C"]),
+    ("The C preprocessor expands the macros.", ["C"]),
+    ("I need an R script for this.", ["R"]),
+])
+def test_letter_before_noun_keeps_developer_nouns(rule_nlp, text, expected):
+    assert [t for t, *_ in spans(rule_nlp, text)] == expected
+
+
+@pytest.mark.parametrize("text", ["The ES1 and ES2 cell lines grew slowly.",
+                                  "Mutations in the AS4 domain were rare."])
+def test_versioned_noun_rejects_names_before_other_nouns(rule_nlp, text):
+    assert spans(rule_nlp, text) == []
+    assert "versioned_noun" in {rule for _, rule in _rejections(rule_nlp, text)}
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("My AS3 code is slow.", ["AS3"]),
+    ("You have used ES6 arrow function syntax.", ["ES6"]),
+    ("Which ES6 features does Safari support?", ["ES6"]),
+    ("I migrated my AS2 project to AS3.", ["AS2", "AS3"]),
+    ("ES6 modules are nice.", ["ES6"]),
+])
+def test_versioned_noun_keeps_developer_nouns(rule_nlp, text, expected):
+    assert [t for t, *_ in spans(rule_nlp, text)] == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("We compared C and C++ kernels against each other.", ["C", "C++"]),
+    ("It supports C/C++ and Rust.", ["C/C++", "Rust"]),
+    ("I use C# and F# daily.", ["C#", "F#"]),
+    ("I wrote the code in C yesterday.", ["C"]),
+])
+def test_out_of_domain_rules_keep_developer_counterparts(rule_nlp, text, expected):
+    assert [t for t, *_ in spans(rule_nlp, text)] == expected

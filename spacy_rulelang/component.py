@@ -41,6 +41,7 @@ class RuleLangSettings:
 
     spans_key: str = "rulelang"
     undecided_key: str = "rulelang_undecided"  # candidates that no rule decided
+    rejected_key: str = "rulelang_rejected"    # candidates a rule rejected (span._.rulelang_rule says which)
     label: str = "PROG_LANG"
     write_ents: bool = True
     overwrite_ents: bool = False
@@ -171,15 +172,21 @@ class RuleLang(Pipe):
         self._load_pending()
         return self.rules.decide(doc, self.finder(doc), self.finder, self._ensure_pos)
 
-    def match(self, doc: Doc) -> Tuple[List[Span], List[Span]]:
-        """(the mentions, the candidates that no rule decided)."""
+    def match(self, doc: Doc) -> Tuple[List[Span], List[Span], List[Span]]:
+        """(the mentions, the candidates that no rule decided, the candidates a rule rejected)."""
         self._load_pending()
         if self.settings.pos_checks and self.pos_source is None and len(doc) and not doc.has_annotation("POS"):
             raise ValueError(Errors.E001.format())
         decided = self.rules.decide(doc, self.finder(doc), self.finder, self._ensure_pos)
         undecided = [Span(doc, d.start, d.end, label=self.label, span_id=d.entry.id)
                      for d in decided if d.decision is None]
-        return [self._make_span(doc, m) for m in self.rules.mentions(doc, decided)], undecided
+        rejected = []
+        for d in decided:
+            if d.rejected_by is not None:
+                span = Span(doc, d.start, d.end, label=self.label, span_id=d.entry.id)
+                span._.rulelang_rule = d.rejected_by
+                rejected.append(span)
+        return [self._make_span(doc, m) for m in self.rules.mentions(doc, decided)], undecided, rejected
 
     def _ensure_pos(self, doc: Doc) -> None:
         if self.pos_source is not None:
@@ -192,10 +199,11 @@ class RuleLang(Pipe):
         span._.rulelang_score = self.calibration.get(mention.rule)
         return span
 
-    def set_annotations(self, doc: Doc, found: Tuple[List[Span], List[Span]]) -> Doc:
-        spans, undecided = found
+    def set_annotations(self, doc: Doc, found: Tuple[List[Span], List[Span], List[Span]]) -> Doc:
+        spans, undecided, rejected = found
         doc.spans[self.key] = spans
         doc.spans[self.settings.undecided_key] = undecided
+        doc.spans[self.settings.rejected_key] = rejected
         # doc.ents copies share the extension values: spaCy keys them by offsets, label and id.
         if self.settings.write_ents and spans:
             ents = list(doc.ents)  # doc.ents builds a new tuple on each access: read it once

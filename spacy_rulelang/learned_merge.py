@@ -3,7 +3,8 @@
 Why: the hand-set merge (`rulelang_merge`, v1) lets the rules win every conflict, so
 the model can neither veto a weak rule guess ("performed at 72 ° C") nor add much.
 Here every candidate -- a rule span, a catalogue candidate no rule decided, an NER
-entity, a span the model's spancat finds likely -- gets a probability
+entity, a span the model's spancat finds likely (whether a rule rejected it is one of its
+features) -- gets a probability
 
     p = sigmoid(intercept + sum(weight[f] * value[f] for f in features(candidate)))
 
@@ -57,6 +58,7 @@ class MergeCandidate:
     rule_score: Optional[float] = None  # that rule's calibrated precision (span._.rulelang_score)
     span_id: str = ""
     undecided: bool = False           # a catalogue candidate that no rule decided on
+    rejected_by: Optional[str] = None   # the rule that rejected this catalogue candidate
     model_prob: float = 0.0           # the spancat's probability for exactly this span
     model_agrees: bool = False        # the NER has exactly this entity
     model_overlaps: bool = False      # the NER has a different entity over these tokens
@@ -119,6 +121,7 @@ def merge_features_v1(doc: Doc, cand: MergeCandidate, lexicon: Lexicon,
         f"rule={rule}": 1.0,
         "rule_precision": 0.0 if precision is None else float(precision),
         "undecided": float(cand.undecided),
+        "rejected": float(cand.rejected_by is not None),
         "in_catalogue": float(lower in lexicon.aliases),
         "ambiguous": float(ambiguous),
         "single_letter": float(single),
@@ -147,6 +150,7 @@ class LearnedMergeSettings:
 
     spans_key: str = "rulelang"                  # rule spans (rulelang, write_ents = false)
     undecided_key: str = "rulelang_undecided"    # candidates no rule decided (rulelang)
+    rejected_key: str = "rulelang_rejected"      # candidates a rule rejected (rulelang)
     model_key: str = "model"                     # NER entities with spancat scores (rulelang_model_scores)
     candidates_key: str = "model_candidates"     # likely spancat spans (rulelang_model_scores)
     merged_key: str = "rulelang_merged"          # the kept spans, with attrs["scores"]
@@ -177,8 +181,12 @@ def collect_candidates(doc: Doc, cfg: LearnedMergeSettings) -> List[MergeCandida
             rule=span._.rulelang_rule, rule_score=span._.rulelang_score, span_id=span.id_)
     for span in doc.spans.get(cfg.undecided_key, []):
         found.setdefault((span.start, span.end, span.label_), {}).update(undecided=True, span_id=span.id_)
+    rejected = {(s.start, s.end, s.label_): s._.rulelang_rule for s in doc.spans.get(cfg.rejected_key, [])}
     for key in list(ents) + list(model_scores):
         found.setdefault(key, {})
+    for key, rule in rejected.items():  # only where another source proposes the span
+        if key in found and "rule" not in found[key]:
+            found[key]["rejected_by"] = rule
     out = []
     for key in sorted(found):
         start, end, label = key

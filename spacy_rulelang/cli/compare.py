@@ -160,7 +160,7 @@ def benchmark_compare(pipeline: str, data: Path, *, repeat: int = 0,
         check_data(data)
         import_code(code)
         nlp, _ = load_pipeline(pipeline, model_key)
-        n_sentences = sum(1 for _ in _raw_items(Path(data), data_kind(data), nlp, 1))
+        n_sentences = sum(1 for _ in _raw_items(Path(data), nlp, 1))
         if repeat <= 0:
             repeat = max(1, math.ceil(min_docs / max(1, n_sentences)))
         total = n_sentences * repeat

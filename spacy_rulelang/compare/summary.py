@@ -8,7 +8,7 @@ of docs. Nothing time-dependent goes in, so a second run is byte-identical.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence
 
 from ..rule_scores import RuleCounts, RuleSpan, ratio as _ratio
 from .core import CATEGORIES, GOLD_SIDES, Disagreement, SpanTuple
@@ -62,10 +62,6 @@ class SummaryStats:
             counts = self.system_counts[system]
             counts["pred"] += len(spans)
             counts["tp"] += len(spans & gold_set)
-
-    def rule_precision_so_far(self) -> Dict[str, Tuple[int, int]]:
-        """rule -> (tp, fp) on the gold seen so far (for ranking)."""
-        return self.rules.tp_fp()
 
     def per_rule(self) -> Dict[str, Dict[str, object]]:
         return self.rules.table()

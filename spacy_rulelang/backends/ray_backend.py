@@ -76,7 +76,7 @@ def file_source(path: Path, kind: str, *, repeat: int = 1, limit: Optional[int] 
     if kind == "parquet":
         check_parquet_texts(path)
         paths = [str(Path(path).resolve())] * repeat
-        ds = ray.data.read_parquet(paths, columns=["text"]).map_batches(
+        ds = ray.data.read_parquet(paths).select_columns(["text"]).map_batches(
             _texts_to_items, batch_format="numpy")
     else:
         rows = [{"path": str(Path(path).resolve()), "part": part} for part in range(repeat)]

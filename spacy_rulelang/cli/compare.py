@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import typer
 from spacy.util import import_file
@@ -23,6 +23,7 @@ from ..corpus import data_kind
 from ..errors import Errors
 from ..rule_source import DEFAULT_RULE_NAME
 from ._app import app
+from ._backend import ADDRESS, BACKEND, BLOCK_SIZE, NUM_CPUS, NUM_GPUS, WORKERS, ray_options
 
 BENCHMARK_MIN_DOCS = 100_000
 CHECKPOINTS = (0.1, 0.25, 0.5, 0.75, 1.0)
@@ -69,13 +70,20 @@ def compare_cli(
     labels: Optional[str] = typer.Option(None, "--labels", help="Comma-separated labels to compare (default: the rulelang component's label)"),
     batch_size: int = typer.Option(64, "--batch-size", help="Batch size for nlp.pipe"),
     code: Optional[Path] = typer.Option(None, "--code", "-c", help="Python file to import first, e.g. one that registers custom components"),
+    backend: str = BACKEND,
+    address: Optional[str] = ADDRESS,
+    workers: Optional[int] = WORKERS,
+    num_cpus: Optional[float] = NUM_CPUS,
+    num_gpus: Optional[float] = NUM_GPUS,
+    block_size: Optional[int] = BLOCK_SIZE,
     # fmt: on
 ):
     """Run rules and model side by side and export their disagreements for review."""
     compare(pipeline, data, output, n_process=n_process, use_gold=gold, model_key=model_key,
             rules_key=rules_key, rule_name=rule_name,
             limit=limit, max_examples=max_examples, dataset=dataset, labels=_split(labels),
-            batch_size=batch_size, code=code, silent=False)
+            batch_size=batch_size, code=code, silent=False, backend=backend,
+            ray=(address, workers, num_cpus, num_gpus, block_size))
 
 
 def compare(pipeline: str, data: Path, output: Path, *, n_process: int = 1,
@@ -84,9 +92,12 @@ def compare(pipeline: str, data: Path, output: Path, *, n_process: int = 1,
             limit: Optional[int] = None,
             max_examples: int = 500, dataset: str = "rulelang_compare",
             labels: Optional[List[str]] = None, batch_size: int = 64,
-            code: Optional[Path] = None, silent: bool = True) -> Dict[str, object]:
+            code: Optional[Path] = None, silent: bool = True, backend: str = "local",
+            ray: Tuple = ()) -> Dict[str, object]:
+    """`ray`: (address, workers, num_cpus, num_gpus, block_size) for --backend ray."""
     msg = Printer(no_print=silent)
     try:
+        options = ray_options(backend, *ray, show_progress=not silent)
         check_data(data)  # before the (slow) pipeline load
         import_code(code)
         nlp, notes = load_pipeline(pipeline, model_key, rules_key)
@@ -97,7 +108,8 @@ def compare(pipeline: str, data: Path, output: Path, *, n_process: int = 1,
                               rules_key=rules_key, rule_name=rule_name,
                               use_gold=use_gold, limit=limit, max_examples=max_examples,
                               dataset=dataset, n_process=n_process, batch_size=batch_size,
-                              labels=labels, show_progress=not silent, notes=notes)
+                              labels=labels, show_progress=not silent, notes=notes,
+                              backend=backend, ray_options=options, code=code)
     except (ValueError, FileNotFoundError, TypeError) as err:
         Printer().fail("Comparison failed; nothing in the output folder was changed.",
                        str(err), exits=1)

@@ -10,6 +10,7 @@ import sys
 from dataclasses import replace
 
 import pytest
+import spacy
 from spacy.tokens import DocBin
 from typer.testing import CliRunner
 
@@ -20,7 +21,8 @@ from spacy_rulelang.compare.ranking import RankCounts, Ranker
 from spacy_rulelang.rule_scores import RuleCounts
 
 from conftest import TAGGER_PACKAGE
-from test_compare_cli import pipelines, read_outputs  # noqa: F401  (a fixture)
+from test_compare_cli import read_outputs
+from test_compare_export import MODEL_PATTERNS, write_conll
 
 runner = CliRunner()
 HAS_RAY = importlib.util.find_spec("ray") is not None and importlib.util.find_spec("ray.data") is not None
@@ -48,6 +50,19 @@ def ray_cluster(tmp_path_factory):
         mp.undo()
 
 
+@pytest.fixture(scope="module")
+def pipeline(tagger_nlp, tmp_path_factory) -> str:
+    """Tagger + a stand-in model (EntityRuler on doc.ents) + rulelang, saved: each ray
+    worker loads it by its path."""
+    base = tmp_path_factory.mktemp("pipeline")
+    tagger_nlp.to_disk(base / "tagger")
+    nlp = spacy.load(base / "tagger", exclude=["ner", "parser", "lemmatizer"])
+    nlp.add_pipe("entity_ruler").add_patterns(MODEL_PATTERNS)
+    nlp.add_pipe("rulelang", config={"write_ents": False})
+    nlp.to_disk(base / "nlp")
+    return str(base / "nlp")
+
+
 def compare(pipeline, data, out, *args):
     result = runner.invoke(app, ["compare", str(pipeline), str(data), "-o", str(out),
                                  "--limit", str(N_DEV), *map(str, args)])
@@ -56,25 +71,25 @@ def compare(pipeline, data, out, *args):
 
 
 @pytest.fixture(scope="module")
-def local_outputs(pipelines, data_dir, tmp_path_factory):  # noqa: F811
-    return compare(pipelines["good"], data_dir / "dev.txt", tmp_path_factory.mktemp("local"))
+def local_outputs(pipeline, data_dir, tmp_path_factory):
+    return compare(pipeline, data_dir / "dev.txt", tmp_path_factory.mktemp("local"))
 
 
 @needs_ray
 @pytest.mark.parametrize("workers,block_size", [(2, 64), (1, N_DEV)])
-def test_ray_compare_is_byte_identical_to_local(ray_cluster, pipelines, data_dir, local_outputs,  # noqa: F811
+def test_ray_compare_is_byte_identical_to_local(ray_cluster, pipeline, data_dir, local_outputs,
                                                 tmp_path, workers, block_size):
-    outputs = compare(pipelines["good"], data_dir / "dev.txt", tmp_path / "out", "--backend", "ray",
+    outputs = compare(pipeline, data_dir / "dev.txt", tmp_path / "out", "--backend", "ray",
                       "--workers", workers, "--block-size", block_size)
     assert b'"docs"' in outputs["summary.json"] and outputs["disagreements.jsonl"]
     assert outputs == local_outputs
 
 
 @needs_ray
-def test_ray_compare_worker_death_keeps_every_doc_once(ray_cluster, pipelines, data_dir,  # noqa: F811
+def test_ray_compare_worker_death_keeps_every_doc_once(ray_cluster, pipeline, data_dir,
                                                        local_outputs, tmp_path):
     ray_cluster.unlink()  # arm the hook: the first actor batch exits its process
-    outputs = compare(pipelines["good"], data_dir / "dev.txt", tmp_path / "out", "--backend", "ray",
+    outputs = compare(pipeline, data_dir / "dev.txt", tmp_path / "out", "--backend", "ray",
                       "--workers", 2, "--block-size", 50)
     assert ray_cluster.exists()  # an actor did die (and Ray retried its block)
     summary = json.loads(outputs["summary.json"])
@@ -133,33 +148,31 @@ def test_ray_weak_label_reads_parquet_like_local(ray_cluster, tmp_path):
     assert outs[0] == outs[1]
 
 
-def test_ray_backend_without_ray_says_how_to_install(pipelines, conll, tmp_path, monkeypatch):  # noqa: F811
+def test_ray_backend_without_ray_says_how_to_install(pipeline, conll, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
     monkeypatch.delitem(sys.modules, "spacy_rulelang.backends.ray_backend", raising=False)
     out = tmp_path / "out"
-    result = runner.invoke(app, ["compare", pipelines["good"], str(conll), "-o", str(out),
+    result = runner.invoke(app, ["compare", pipeline, str(conll), "-o", str(out),
                                  "--backend", "ray"])
     said = " ".join(result.output.split())
     assert result.exit_code == 1
     assert "E171" in said and 'pip install "spacy-rulelang[ray]"' in said
     assert not out.exists()
-    local = runner.invoke(app, ["compare", pipelines["good"], str(conll), "-o", str(out)])
+    local = runner.invoke(app, ["compare", pipeline, str(conll), "-o", str(out)])
     assert local.exit_code == 0, local.output  # nothing else changes
 
 
-def test_ray_settings_with_the_local_backend_are_an_error(pipelines, conll, tmp_path):  # noqa: F811
-    result = runner.invoke(app, ["compare", pipelines["good"], str(conll), "-o", str(tmp_path / "o"),
+def test_ray_settings_with_the_local_backend_are_an_error(pipeline, conll, tmp_path):
+    result = runner.invoke(app, ["compare", pipeline, str(conll), "-o", str(tmp_path / "o"),
                                  "--workers", "2"])
     assert result.exit_code == 1 and "E173" in result.output
-    result = runner.invoke(app, ["compare", pipelines["good"], str(conll), "-o", str(tmp_path / "o"),
+    result = runner.invoke(app, ["compare", pipeline, str(conll), "-o", str(tmp_path / "o"),
                                  "--backend", "spark"])
     assert result.exit_code == 1 and "E170" in result.output
 
 
 @pytest.fixture
 def conll(tmp_path):
-    from test_compare_export import write_conll
-
     return write_conll(tmp_path / "small.conll")
 
 

@@ -24,23 +24,28 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import ray
+import spacy
 from ray.data import ActorPoolStrategy, DataContext, Dataset
 from spacy.vocab import Vocab
 
 from ..corpus import check_parquet_texts, read_items
 from ..errors import Errors
+from ..parallel import _sigterm_as_exit
 from . import PipeJob, RayOptions, decode_item, encode_item, exit_once_for_tests
 
 Rows = Iterator[Tuple[bytes, str]]
 READ_BLOCK_BYTES = 1024 ** 2
 KEY_STRIDE = 1 << 40  # key = pass * KEY_STRIDE + position in the pass
 NO_KEY = -1  # Parquet rows: Ray Data's own order
+WORKER_NICENESS = "RAY_worker_niceness"
 
 
 class PipeActor:
     """One worker of the pool: loads the pipeline once, then annotates block after block."""
 
-    def __init__(self, job: PipeJob, batch_size: int) -> None:
+    def __init__(self, job: PipeJob, batch_size: int, use_gpu: bool = False) -> None:
+        if use_gpu:  # Ray has set CUDA_VISIBLE_DEVICES to this actor's GPU
+            spacy.require_gpu()
         self.job = job
         self.batch_size = batch_size
         self.nlp = job.load()
@@ -93,28 +98,50 @@ def text_source(texts: Sequence[str]) -> Dataset:
 @contextmanager
 def ray_session(options: RayOptions) -> Iterator[None]:
     """Use the Ray this process already joined; else start a local one (address None)
-    or join `options.address`, and leave it again at the end."""
+    or join `options.address`, and leave it again at the end (SIGTERM included, so an
+    embedded Ray does not outlive the command)."""
     if ray.is_initialized():
         yield
         return
     kwargs: Dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING,
                               "log_to_driver": options.show_progress}
+    env: Dict[str, str] = {}
     if options.address is None:
         # logical CPUs: the actors, plus one for the read tasks
         need = math.ceil(options.workers * options.num_cpus) + 1
         kwargs.update(address="local", num_cpus=max(os.cpu_count() or 1, need))
         if options.num_gpus:
             kwargs["num_gpus"] = math.ceil(options.workers * options.num_gpus)
+        # Ray runs workers at niceness 15; the local backend's processes run at 0, and on a
+        # machine shared with other jobs a niced pool would get only their leftovers
+        env[WORKER_NICENESS] = os.environ.get(WORKER_NICENESS, "0")
     else:
         kwargs["address"] = options.address
-    try:
-        ray.init(**kwargs)
-    except (ConnectionError, RuntimeError, ValueError) as err:
-        raise ValueError(Errors.E174.format(address=options.address, err=err)) from err
+    with _sigterm_as_exit(), _environ(env):
+        try:
+            ray.init(**kwargs)
+        except (ConnectionError, RuntimeError, ValueError) as err:
+            raise ValueError(Errors.E174.format(address=options.address, err=err)) from err
+    with _sigterm_as_exit():
+        try:
+            yield
+        finally:
+            ray.shutdown()
+
+
+@contextmanager
+def _environ(values: Dict[str, str]) -> Iterator[None]:
+    """Environment variables for what starts inside (the raylet reads its config there)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        ray.shutdown()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def configure(options: RayOptions) -> None:
@@ -136,7 +163,7 @@ def run_job(source: Dataset, job: PipeJob, options: RayOptions) -> Rows:
     # A dead actor is restarted and its block retried: Ray Data's actor pools default to
     # max_restarts=-1 and max_task_retries=-1 (passing them is deprecated since 2.60).
     annotated = blocks.map_batches(
-        PipeActor, fn_constructor_args=(job, options.batch_size), batch_size=options.batch_size,
+        PipeActor, fn_constructor_args=(job, options.batch_size, options.num_gpus > 0), batch_size=options.batch_size,
         batch_format="numpy", compute=ActorPoolStrategy(size=options.workers),
         num_cpus=options.num_cpus, num_gpus=options.num_gpus or None)
     last = NO_KEY

@@ -13,10 +13,12 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+import srsly
 import typer
 from spacy.util import import_file
 from wasabi import Printer
 
+from ..atomic import atomic_file
 from ..compare.core import CATEGORIES
 from ..compare.runner import OUTPUT_FILES, _raw_items, load_pipeline, run_compare
 from ..corpus import data_kind
@@ -142,6 +144,37 @@ def _peak_mb() -> float:
     return peak / 1e6 if sys.platform == "darwin" else peak * 1024 / 1e6  # bytes vs KiB
 
 
+def _passes(nlp, data: Path, repeat: int, min_docs: int) -> Tuple[int, int]:
+    """(sentences in DATA, passes: `repeat`, or with 0 enough for `min_docs`)."""
+    n_sentences = sum(1 for _ in _raw_items(Path(data), nlp, 1))
+    if repeat <= 0:
+        repeat = max(1, math.ceil(min_docs / max(1, n_sentences)))
+    return n_sentences, repeat
+
+
+def _benchmark_ray(pipeline: str, data: Path, *, repeat: int, min_docs: int, n_process: int,
+                   model_key: Optional[str], batch_size: int, code: Optional[Path], msg: Printer,
+                   worker_counts: str, ray: Tuple) -> List[Dict[str, float]]:
+    address, num_cpus, num_gpus, block_size = ray
+    try:
+        counts = sorted({int(w) for w in worker_counts.split(",") if w.strip()})
+    except ValueError:
+        counts = []
+    if not counts or counts[0] < 1:
+        raise ValueError(Errors.E103.format(setting="--workers", minimum=1, value=worker_counts))
+    options = ray_options("ray", address, max(counts), num_cpus, num_gpus, block_size)
+    check_data(data)
+    import_code(code)
+    nlp, _ = load_pipeline(pipeline, model_key)
+    n_sentences, repeat = _passes(nlp, data, repeat, min_docs)
+    msg.info(f"{n_sentences} sentences x {repeat} = {n_sentences * repeat} docs")
+    from .backend_check import benchmark_ray
+
+    return benchmark_ray(nlp, pipeline, data, repeat=repeat, worker_counts=counts,
+                         options=options, n_process=n_process, msg=msg, model_key=model_key,
+                         batch_size=batch_size, code=code)
+
+
 @app.command("benchmark-compare")
 def benchmark_compare_cli(
     # fmt: off
@@ -153,28 +186,49 @@ def benchmark_compare_cli(
     model_key: Optional[str] = typer.Option(None, "--model-key", help="Span key with the model's own entities"),
     batch_size: int = typer.Option(64, "--batch-size", help="Batch size for nlp.pipe"),
     code: Optional[Path] = typer.Option(None, "--code", "-c", help="Python file to import first, e.g. one that registers custom components"),
+    backend: str = BACKEND,
+    workers: str = typer.Option("1,2", "--workers", help="ray: the worker counts to time, comma-separated"),
+    address: Optional[str] = ADDRESS,
+    num_cpus: Optional[float] = NUM_CPUS,
+    num_gpus: Optional[float] = NUM_GPUS,
+    block_size: Optional[int] = BLOCK_SIZE,
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the figures to this JSON file"),
     # fmt: on
 ):
-    """Words/second and memory of the comparison stage over a repeated corpus."""
-    benchmark_compare(pipeline, data, repeat=repeat, min_docs=min_docs, n_process=n_process,
-                      model_key=model_key, batch_size=batch_size, code=code, silent=False)
+    """Words/second and memory of the comparison stage over a repeated corpus. With
+    --backend ray: words/s for each worker count, the driver's peak memory after half and
+    all of the corpus, and whether the outputs are the bytes of the local backend's."""
+    rows = benchmark_compare(pipeline, data, repeat=repeat, min_docs=min_docs,
+                             n_process=n_process, model_key=model_key, batch_size=batch_size,
+                             code=code, silent=False, backend=backend, worker_counts=workers,
+                             ray=(address, num_cpus, num_gpus, block_size))
+    if output is not None:
+        with atomic_file(output) as tmp:
+            srsly.write_json(tmp, rows)
 
 
 def benchmark_compare(pipeline: str, data: Path, *, repeat: int = 0,
                       min_docs: int = BENCHMARK_MIN_DOCS, n_process: int = 1,
                       model_key: Optional[str] = None, batch_size: int = 64,
-                      code: Optional[Path] = None, silent: bool = True) -> List[Dict[str, float]]:
+                      code: Optional[Path] = None, silent: bool = True, backend: str = "local",
+                      worker_counts: str = "1,2", ray: Tuple = ()) -> List[Dict[str, float]]:
     """Streams the corpus `repeat` times (a generator, never a list) through the
     whole comparison (outputs go to a temporary folder) and samples memory at
-    10/25/50/75/100% of the docs. With n_process > 1 the workers' memory is not counted."""
+    10/25/50/75/100% of the docs. With n_process > 1 the workers' memory is not counted.
+    With backend "ray", `backend_check.benchmark_ray` runs instead; `ray` is
+    (address, num_cpus, num_gpus, block_size)."""
     msg = Printer(no_print=silent)
     try:
+        if backend == "ray":
+            return _benchmark_ray(pipeline, data, repeat=repeat, min_docs=min_docs,
+                                  n_process=n_process, model_key=model_key,
+                                  batch_size=batch_size, code=code, msg=msg,
+                                  worker_counts=worker_counts, ray=ray)
+        ray_options(backend, *ray)  # E170/E173 for the local backend
         check_data(data)
         import_code(code)
         nlp, _ = load_pipeline(pipeline, model_key)
-        n_sentences = sum(1 for _ in _raw_items(Path(data), nlp, 1))
-        if repeat <= 0:
-            repeat = max(1, math.ceil(min_docs / max(1, n_sentences)))
+        n_sentences, repeat = _passes(nlp, data, repeat, min_docs)
         total = n_sentences * repeat
         marks = sorted({max(1, int(total * c)) for c in CHECKPOINTS})
         rows: List[Dict[str, float]] = []

@@ -152,6 +152,7 @@ class Errors(metaclass=ErrorsWithCodes):
             "(`ray start --head`), 'ray://HOST:10001' a remote one.")
     E175 = ("A Ray worker failed while running the pipeline: {err}")
     E176 = ("{path}: a Parquet input needs a string column 'text' (its columns: {columns}).")
+    E177 = "--n-process is for --backend local; with --backend ray set the pool size with --workers."
 
     # --- merge step and project workflow (E200-E249) ---
     E200 = ("Unknown value {value!r} for '{setting}' of the 'rulelang_merge' component. "

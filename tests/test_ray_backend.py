@@ -18,6 +18,7 @@ from spacy_rulelang.backends import TEST_EXIT_ONCE_ENV
 from spacy_rulelang.cli import app
 from spacy_rulelang.compare.core import find_disagreements
 from spacy_rulelang.compare.ranking import RankCounts, Ranker
+from spacy_rulelang.compare.runner import OUTPUT_FILES
 from spacy_rulelang.rule_scores import RuleCounts
 
 from conftest import TAGGER_PACKAGE
@@ -98,6 +99,17 @@ def test_ray_compare_worker_death_keeps_every_doc_once(ray_cluster, pipeline, da
 
 
 @needs_ray
+def test_check_backends_prints_identity_and_digests_only(ray_cluster, pipeline, conll, tmp_path):
+    result = runner.invoke(app, ["check-backends", pipeline, str(conll), "--workers", "2",
+                                 "--block-size", "2", "--output", str(tmp_path / "check.json")])
+    assert result.exit_code == 0, result.output
+    table = json.loads((tmp_path / "check.json").read_text())
+    assert sorted(table) == sorted(OUTPUT_FILES)
+    assert all(row["identical"] and row["sha256_local"] == row["sha256_ray"] for row in table.values())
+    assert result.output.count("identical") >= 4 and "precision" not in result.output
+
+
+@needs_ray
 def test_ray_tag_matches_local(ray_cluster):
     texts = "I write Python and Go code .\nNothing here .\n{\"text\": \"Ruby on Rails and XML\"}\n"
     outs = []
@@ -169,6 +181,14 @@ def test_ray_settings_with_the_local_backend_are_an_error(pipeline, conll, tmp_p
     result = runner.invoke(app, ["compare", pipeline, str(conll), "-o", str(tmp_path / "o"),
                                  "--backend", "spark"])
     assert result.exit_code == 1 and "E170" in result.output
+
+
+@needs_ray
+def test_ray_backend_with_n_process_is_an_error(pipeline, conll, tmp_path):
+    result = runner.invoke(app, ["compare", pipeline, str(conll), "-o", str(tmp_path / "o"),
+                                 "--backend", "ray", "--n-process", "2"])
+    assert result.exit_code == 1 and "E177" in result.output
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.fixture

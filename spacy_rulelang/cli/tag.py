@@ -82,7 +82,7 @@ def tag_cli(
         nlp = load_with_rulelang(pipeline, config)
         texts: List[str] = [text] if text is not None else list(read_texts(sys.stdin))
         docs = None
-        if options is not None:  # the ray workers load the pipeline as above
+        if options is not None and texts:  # the ray workers load the pipeline as above
             job = PipeJob(partial(load_with_rulelang, str(pipeline), config))
             rows = load_ray_backend().pipe_texts(texts, job, options)
             docs = (doc for _, doc, _ in decoded_docs(rows, nlp.vocab))

@@ -11,6 +11,7 @@ from wasabi import Printer
 
 from ..backends import decoded_docs, load_ray_backend
 from ..corpus import data_kind, write_docbin
+from ..errors import Errors
 from ..pipeline import NO_TAGGER, load_with_rulelang
 from ..weak_labels import (DEFAULT_MISSING, MissingPolicy, input_docs, weak_label_docs,
                            weak_label_job)
@@ -50,6 +51,8 @@ def weak_label(pipeline: str, data: Path, output: Path, *, missing: str = DEFAUL
     msg = Printer(no_print=silent, pretty=not silent)
     try:
         options = ray_options(backend, *ray, show_progress=not silent)
+        if options is not None and n_process > 1:
+            raise ValueError(Errors.E177)
         policy = MissingPolicy.parse(missing)
         nlp = load_with_rulelang(pipeline)
         if options is not None:

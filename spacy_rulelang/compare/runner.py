@@ -238,6 +238,8 @@ def run_compare(nlp: Language, data_path: Union[str, Path], output_dir: Union[st
     check_backend(backend, ray_options)
     if backend == "ray" and not pipeline:
         raise ValueError(Errors.E172)
+    if backend == "ray" and n_process > 1:
+        raise ValueError(Errors.E177)
     kind = data_kind(data_path)
     use_gold = use_gold and kind not in TEXT_KINDS
     setup, setup_notes = prepare(nlp, model_key, labels, pipeline, rules_key, rule_name)

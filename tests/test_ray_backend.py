@@ -19,6 +19,7 @@ from spacy_rulelang.cli import app
 from spacy_rulelang.compare.core import find_disagreements
 from spacy_rulelang.compare.ranking import RankCounts, Ranker
 from spacy_rulelang.compare.runner import OUTPUT_FILES
+from spacy_rulelang.compare.summary import SummaryStats
 from spacy_rulelang.rule_scores import RuleCounts
 
 from conftest import TAGGER_PACKAGE
@@ -238,6 +239,24 @@ def test_ranking_is_order_free_merged_from_any_blocks():
             merged.merge(_counts(block))
         assert _scores(Ranker.from_counts(merged), docs) == single
         assert merged.rules.table() == _counts(docs).rules.table()
+
+
+def test_summary_merged_from_any_blocks_equals_one_pass():
+    docs = _synthetic_docs(seed=1)
+    names = ["cue_after", "unambiguous_alias"]
+
+    def summary(part) -> SummaryStats:
+        stats = SummaryStats(names)
+        for words, found, rules, gold in part:
+            stats.read()
+            stats.add(len(words), rules, [], gold, found)
+        return stats
+
+    one = summary(docs).to_dict({})
+    merged = SummaryStats(names)
+    for start in (45, 0, 30, 15):  # blocks in any order
+        merged.merge(summary(docs[start:start + 15]))
+    assert merged.to_dict({}) == one and one["docs"]["in"] == len(docs)
 
 
 def test_rule_counts_merge_equals_one_pass():

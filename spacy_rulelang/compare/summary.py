@@ -3,7 +3,8 @@
 Why an accumulator: every input doc must be accounted for (docs_in == docs_out:
 with disagreements, without, or skipped with a reason), and per-rule precision
 and recall against gold need only counters, so memory is constant in the number
-of docs. Nothing time-dependent goes in, so a second run is byte-identical.
+of docs. Nothing time-dependent goes in, so a second run is byte-identical; and only
+sums, so the counts of the parts of any split of the input `merge` into the same summary.
 """
 from __future__ import annotations
 
@@ -62,6 +63,23 @@ class SummaryStats:
             counts = self.system_counts[system]
             counts["pred"] += len(spans)
             counts["tp"] += len(spans & gold_set)
+
+    def merge(self, other: "SummaryStats") -> "SummaryStats":
+        """Add the counts of another part of the input (any split gives the same totals)."""
+        self.docs_in += other.docs_in
+        self.docs_with += other.docs_with
+        self.docs_without += other.docs_without
+        self.docs_gold += other.docs_gold
+        self.n_words += other.n_words
+        self.n_gold += other.n_gold
+        for mine, theirs in ((self.skipped, other.skipped), (self.categories, other.categories)):
+            mine.update(theirs)
+        for category, sides in other.gold_agrees.items():
+            self.gold_agrees[category].update(sides)
+        for system, counts in other.system_counts.items():
+            self.system_counts[system].update(counts)
+        self.rules.merge(other.rules)
+        return self
 
     def per_rule(self) -> Dict[str, Dict[str, object]]:
         return self.rules.table()

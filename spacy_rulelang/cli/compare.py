@@ -155,7 +155,7 @@ def _passes(nlp, data: Path, repeat: int, min_docs: int) -> Tuple[int, int]:
 def _benchmark_ray(pipeline: str, data: Path, *, repeat: int, min_docs: int, n_process: int,
                    model_key: Optional[str], batch_size: int, code: Optional[Path], msg: Printer,
                    worker_counts: str, ray: Tuple) -> List[Dict[str, float]]:
-    address, num_cpus, num_gpus, block_size = ray
+    address, num_cpus, num_gpus, block_size = ray or (None,) * 4
     try:
         counts = sorted({int(w) for w in worker_counts.split(",") if w.strip()})
     except ValueError:
@@ -224,7 +224,8 @@ def benchmark_compare(pipeline: str, data: Path, *, repeat: int = 0,
                                   n_process=n_process, model_key=model_key,
                                   batch_size=batch_size, code=code, msg=msg,
                                   worker_counts=worker_counts, ray=ray)
-        ray_options(backend, *ray)  # E170/E173 for the local backend
+        address, num_cpus, num_gpus, block_size = ray or (None,) * 4
+        ray_options(backend, address, None, num_cpus, num_gpus, block_size)  # E170, E173
         check_data(data)
         import_code(code)
         nlp, _ = load_pipeline(pipeline, model_key)

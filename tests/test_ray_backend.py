@@ -35,14 +35,15 @@ N_DEV = 300  # sentences of the dev split: a few seconds per run on 2 cores
 @pytest.fixture(scope="module")
 def ray_cluster(tmp_path_factory):
     """One embedded Ray for the module (the commands join it). The fault hook's marker
-    exists, so no worker exits until a test removes it; the env var is set before Ray
-    starts, so the workers inherit it."""
+    exists, so no worker exits until a test removes it; the env vars are set before Ray
+    starts, so the workers inherit them."""
     import ray
 
     marker = tmp_path_factory.mktemp("fault") / "exited"
     marker.touch()
     mp = pytest.MonkeyPatch()
     mp.setenv(TEST_EXIT_ONCE_ENV, str(marker))
+    mp.setenv("RAY_worker_niceness", "0")  # as the commands' embedded Ray: not starved
     ray.init(address="local", num_cpus=3, include_dashboard=False, logging_level="WARNING",
              log_to_driver=False)
     try:

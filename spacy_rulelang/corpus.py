@@ -125,13 +125,41 @@ def read_docbin(path: Union[str, Path], vocab: Vocab) -> Iterator[Doc]:
     yield from docbin.get_docs(vocab)
 
 
+def check_parquet_texts(path: Union[str, Path]):
+    """The opened pyarrow ParquetFile; E176 unless it has a string column 'text'."""
+    import pyarrow.parquet as pq  # only Parquet inputs need it (the `ray` extra brings it)
+
+    parquet = pq.ParquetFile(path)
+    schema = parquet.schema_arrow
+    if "text" not in schema.names or str(schema.field("text").type) not in ("string", "large_string"):
+        raise ValueError(Errors.E176.format(path=path, columns=schema.names))
+    return parquet
+
+
+def read_parquet_texts(path: Union[str, Path], batch_size: int = 1024) -> Iterator[str]:
+    """Stream the 'text' column of a Parquet file (row group by row group); pyarrow comes
+    with the `ray` extra. A null text reads as ""."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(Errors.E022.format(path=path))
+    parquet = check_parquet_texts(path)
+    for batch in parquet.iter_batches(batch_size=batch_size, columns=["text"]):
+        for text in batch.column(0).to_pylist():
+            yield text or ""
+
+
+TEXT_KINDS = ("jsonl", "parquet")  # texts without gold; the other kinds are gold docs
+
+
 def data_kind(path: Union[str, Path]) -> str:
-    """'spacy', 'conll' or 'jsonl' by file suffix; anything else is a clear error."""
+    """'spacy', 'conll', 'jsonl' or 'parquet' by file suffix; anything else is a clear error."""
     suffix = Path(path).suffix.lower()
     if suffix == ".spacy":
         return "spacy"
     if suffix == ".jsonl":
         return "jsonl"
+    if suffix == ".parquet":
+        return "parquet"
     if suffix in CONLL_SUFFIXES:
         return "conll"
     raise ValueError(Errors.E023.format(path=path))
@@ -146,6 +174,32 @@ def read_gold_docs(path: Union[str, Path], vocab: Vocab,
     if kind == "conll":
         return read_conll(path, vocab, label_map)
     raise ValueError(Errors.E023.format(path=path))
+
+
+def read_items(path: Union[str, Path], vocab: Vocab) -> Iterator[Union[str, Doc]]:
+    """Every input of a data file, in order: texts (JSONL, Parquet) or gold docs."""
+    kind = data_kind(path)
+    if kind == "jsonl":
+        return (text for text, _ in read_jsonl_texts(path))
+    if kind == "parquet":
+        return read_parquet_texts(path)
+    return read_gold_docs(path, vocab)
+
+
+def pipeline_input(item: Union[str, Doc], vocab: Vocab, gold_key: Optional[str] = None,
+                   skip_empty: bool = False) -> Tuple[Optional[Union[str, Doc]], Optional[str]]:
+    """(what the pipeline runs on, None) or, with `skip_empty`, (None, why it is skipped).
+
+    A gold doc becomes a fresh doc with its words (`as_input_doc`), its entities kept
+    as doc.spans[gold_key] when a key is given. Every backend prepares inputs here."""
+    if isinstance(item, str):
+        return (None, "empty_text") if skip_empty and not item.strip() else (item, None)
+    if skip_empty and len(item) == 0:
+        return None, "empty_doc"
+    doc = as_input_doc(item, vocab)
+    if gold_key is not None:
+        doc.spans[gold_key] = [Span(doc, e.start, e.end, label=e.label_) for e in item.ents]
+    return doc, None
 
 
 def raw_text_of(doc: Doc) -> str:

@@ -55,7 +55,8 @@ class Errors(metaclass=ErrorsWithCodes):
             "'O', 'B-Language' or 'I-Language'.")
     E022 = "Corpus file not found: {path}. Run `spacy project assets` or pass an existing file."
     E023 = ("Unsupported data file {path}: use a .spacy DocBin, a StackOverflowNER CoNLL "
-            "file (.txt/.conll) or JSONL with a \"text\" field (.jsonl).")
+            "file (.txt/.conll), JSONL with a \"text\" field (.jsonl) or Parquet with a \"text\" "
+            "column (.parquet).")
     E024 = "{path}, line {line}: not valid JSON ({err}). Each line must be an object with a \"text\" field."
     E025 = "{path}, line {line}: the object has no string \"text\" field. Each line needs one."
     E026 = ("{path}, line {line} (byte {offset}): not valid UTF-8 ({reason}). Save the file as "
@@ -138,6 +139,20 @@ class Errors(metaclass=ErrorsWithCodes):
     E161 = ("The pipeline has no 'rulelang' component (its components: {names}); weak labels "
             "are its spans. Load it with spacy_rulelang.pipeline.load_with_rulelang, or pass a "
             "pipeline name to `weak-label`, which adds the component.")
+
+    # --- backends: where the pipeline runs (E170-E179) ---
+    E170 = "Unknown --backend {backend!r}. Allowed: {allowed}."
+    E171 = ("--backend ray needs Ray Data, which is not installed ({err}). Install it with "
+            "pip install \"spacy-rulelang[ray]\", or use --backend local.")
+    E172 = ("The ray backend loads the pipeline in each worker by its name or path, so it needs "
+            "one: pass PIPELINE as a name or path, not a Language object.")
+    E173 = ("{setting} is for --backend ray; with --backend local use --n-process instead.")
+    E174 = ("Could not start or join Ray (--address {address}): {err}. Without --address a local "
+            "Ray starts in this process; 'auto' joins the cluster started on this machine "
+            "(`ray start --head`), 'ray://HOST:10001' a remote one.")
+    E175 = ("A Ray worker failed while running the pipeline: {err}")
+    E176 = ("{path}: a Parquet input needs a string column 'text' (its columns: {columns}).")
+    E177 = "--n-process is for --backend local; with --backend ray set the pool size with --workers."
 
     # --- merge step and project workflow (E200-E249) ---
     E200 = ("Unknown value {value!r} for '{setting}' of the 'rulelang_merge' component. "

@@ -45,8 +45,17 @@ class RuleCounts:
         for name, keys in matched_by.items():
             self.gold_matched[name] += len(keys)
 
+    def merge(self, other: "RuleCounts") -> "RuleCounts":
+        """Add another part's counts (e.g. of another block of the input)."""
+        for mine, theirs in ((self.spans, other.spans), (self.spans_on_gold, other.spans_on_gold),
+                             (self.tp, other.tp), (self.gold_matched, other.gold_matched)):
+            for key, value in theirs.items():
+                mine[key] += value
+        self.n_gold += other.n_gold
+        return self
+
     def tp_fp(self) -> Dict[str, Tuple[int, int]]:
-        """rule -> (tp, fp) on the docs with gold so far."""
+        """rule -> (tp, fp) on the docs with gold counted."""
         return {r: (self.tp[r], n - self.tp[r]) for r, n in sorted(self.spans_on_gold.items())}
 
     def table(self) -> Dict[str, Dict[str, object]]:

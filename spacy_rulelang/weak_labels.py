@@ -21,6 +21,7 @@ Where a missing candidate overlaps an entity, the entity wins.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import FrozenSet, Iterable, Iterator, List, Optional, Set, Tuple, Union
@@ -29,14 +30,16 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from .corpus import as_input_doc, data_kind, read_gold_docs, read_jsonl_texts
+from .backends import PipeJob
+from .corpus import as_input_doc, pipeline_input, read_items
 from .errors import Errors
 from .parallel import pipe_in_processes
+from .pipeline import load_with_rulelang
 from .rules import check_rule_names
 from .spans import token_mask
 
 __all__ = ["MissingPolicy", "DEFAULT_MISSING", "input_docs", "rulelang_name", "weak_label_doc",
-           "weak_label_docs"]
+           "weak_label_docs", "weak_label_job"]
 
 DEFAULT_MISSING = "none"
 MODES = ("none", "undecided", "rejected", "rejected:RULE[,RULE...]", "weak:RULE[,RULE...]")
@@ -92,11 +95,8 @@ def input_docs(path: Union[str, Path], nlp: Language,
     """What to annotate: JSONL texts as strings; CoNLL and .spacy files as unannotated docs
     with the corpus tokens (their tags and entities are ignored), so the weak labels align
     with the gold ones."""
-    if data_kind(path) == "jsonl":
-        items: Iterable[Union[str, Doc]] = (text for text, _ in read_jsonl_texts(path))
-    else:
-        items = (as_input_doc(doc, nlp.vocab) for doc in read_gold_docs(path, nlp.vocab, {}))
-    yield from islice(items, limit)
+    for item in islice(read_items(path, nlp.vocab), limit):
+        yield pipeline_input(item, nlp.vocab)[0]
 
 
 def _weak_span(span: Span, accepted: List[Tuple[int, int, str]], weak: FrozenSet[str]) -> bool:
@@ -130,15 +130,35 @@ def weak_label_doc(doc: Doc, ruler, policy: MissingPolicy) -> Doc:
     return out
 
 
+def _not_run(nlp: Language) -> List[str]:
+    """Components after `rulelang`, and the parser, NER and lemmatizer: not needed."""
+    name = rulelang_name(nlp)
+    after = nlp.pipe_names[nlp.pipe_names.index(name) + 1:]
+    return [n for n in nlp.pipe_names if n in after or n in ("parser", "ner", "lemmatizer")]
+
+
+def rules_pipeline(pipeline: str) -> Language:
+    """What a ray worker loads: the pipeline with rulelang, only the needed components on."""
+    nlp = load_with_rulelang(pipeline)
+    nlp.select_pipes(disable=_not_run(nlp))
+    return nlp
+
+
+def _finish(policy: MissingPolicy, nlp: Language, doc: Doc) -> Doc:
+    return weak_label_doc(doc, nlp.get_pipe(rulelang_name(nlp)), policy)
+
+
+def weak_label_job(pipeline: str, policy: MissingPolicy) -> PipeJob:
+    """The ray backend's job: each worker loads PIPELINE and sends back weakly labelled docs."""
+    return PipeJob(partial(rules_pipeline, str(pipeline)), finish=partial(_finish, policy))
+
+
 def weak_label_docs(nlp: Language, items: Iterable[Union[str, Doc]], policy: MissingPolicy, *,
                     n_process: int = 1, batch_size: int = 256) -> Iterator[Doc]:
     """Run the pipeline's rules over texts or docs and yield the weakly labelled docs, in order.
     Components after `rulelang` and the parser, NER and lemmatizer are not run."""
-    name = rulelang_name(nlp)
-    ruler = nlp.get_pipe(name)
-    after = nlp.pipe_names[nlp.pipe_names.index(name) + 1:]
-    skip = [n for n in nlp.pipe_names if n in after or n in ("parser", "ner", "lemmatizer")]
-    with nlp.select_pipes(disable=skip):
+    ruler = nlp.get_pipe(rulelang_name(nlp))
+    with nlp.select_pipes(disable=_not_run(nlp)):
         pairs = pipe_in_processes(nlp, ((item, None) for item in items), n_process=n_process,
                                   batch_size=batch_size)
         for doc, _ in pairs:

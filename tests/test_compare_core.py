@@ -1,5 +1,6 @@
 """The pure comparison core, ranking, summary and the component: no trained model needed."""
 import doctest
+from collections import Counter
 
 import pytest
 import spacy
@@ -132,14 +133,13 @@ def test_compare_core_from_spacy_keeps_rule_names_and_scores():
 def test_compare_core_priority_documented_formula():
     assert priority(None, None, 0) == 0.25
     assert priority(0.9, 0.8, 1) == round(0.9 * 0.8 * (1 + 0.6931471805599453), 6)
-    ranker = Ranker()
     found = find_disagreements([(0, 1, P)], [])
     words = ["Python"]
-    first = ranker.score(found, words)[0].score
-    second = ranker.score(found, words)[0].score
-    assert second > first  # a form seen again weighs more
-    with_precision = Ranker().score(
-        [Disagreement("rule_only", 0, 1, P, rule_span=(0, 1, P), rule="r")], words, {"r": (9, 0)})
+    once = Ranker(Counter({"python": 1})).score(found, words)[0].score
+    twice = Ranker(Counter({"python": 2})).score(found, words)[0].score
+    assert twice > once == priority(None, None, 1)  # a form seen more often weighs more
+    with_precision = Ranker(Counter({"python": 1}), {"r": (9, 0)}).score(
+        [Disagreement("rule_only", 0, 1, P, rule_span=(0, 1, P), rule="r")], words)
     assert with_precision[0].score == priority(10 / 11, None, 1)
 
 

@@ -11,18 +11,21 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
+import srsly
 import typer
 from spacy.util import import_file
 from wasabi import Printer
 
+from ..atomic import atomic_file
 from ..compare.core import CATEGORIES
 from ..compare.runner import OUTPUT_FILES, _raw_items, load_pipeline, run_compare
 from ..corpus import data_kind
 from ..errors import Errors
 from ..rule_source import DEFAULT_RULE_NAME
 from ._app import app
+from ._backend import ADDRESS, BACKEND, BLOCK_SIZE, NUM_CPUS, NUM_GPUS, WORKERS, ray_options
 
 BENCHMARK_MIN_DOCS = 100_000
 CHECKPOINTS = (0.1, 0.25, 0.5, 0.75, 1.0)
@@ -69,13 +72,20 @@ def compare_cli(
     labels: Optional[str] = typer.Option(None, "--labels", help="Comma-separated labels to compare (default: the rulelang component's label)"),
     batch_size: int = typer.Option(64, "--batch-size", help="Batch size for nlp.pipe"),
     code: Optional[Path] = typer.Option(None, "--code", "-c", help="Python file to import first, e.g. one that registers custom components"),
+    backend: str = BACKEND,
+    address: Optional[str] = ADDRESS,
+    workers: Optional[int] = WORKERS,
+    num_cpus: Optional[float] = NUM_CPUS,
+    num_gpus: Optional[float] = NUM_GPUS,
+    block_size: Optional[int] = BLOCK_SIZE,
     # fmt: on
 ):
     """Run rules and model side by side and export their disagreements for review."""
     compare(pipeline, data, output, n_process=n_process, use_gold=gold, model_key=model_key,
             rules_key=rules_key, rule_name=rule_name,
             limit=limit, max_examples=max_examples, dataset=dataset, labels=_split(labels),
-            batch_size=batch_size, code=code, silent=False)
+            batch_size=batch_size, code=code, silent=False, backend=backend,
+            ray=(address, workers, num_cpus, num_gpus, block_size))
 
 
 def compare(pipeline: str, data: Path, output: Path, *, n_process: int = 1,
@@ -84,9 +94,12 @@ def compare(pipeline: str, data: Path, output: Path, *, n_process: int = 1,
             limit: Optional[int] = None,
             max_examples: int = 500, dataset: str = "rulelang_compare",
             labels: Optional[List[str]] = None, batch_size: int = 64,
-            code: Optional[Path] = None, silent: bool = True) -> Dict[str, object]:
+            code: Optional[Path] = None, silent: bool = True, backend: str = "local",
+            ray: Tuple = ()) -> Dict[str, object]:
+    """`ray`: (address, workers, num_cpus, num_gpus, block_size) for --backend ray."""
     msg = Printer(no_print=silent)
     try:
+        options = ray_options(backend, *ray, show_progress=not silent)
         check_data(data)  # before the (slow) pipeline load
         import_code(code)
         nlp, notes = load_pipeline(pipeline, model_key, rules_key)
@@ -97,7 +110,8 @@ def compare(pipeline: str, data: Path, output: Path, *, n_process: int = 1,
                               rules_key=rules_key, rule_name=rule_name,
                               use_gold=use_gold, limit=limit, max_examples=max_examples,
                               dataset=dataset, n_process=n_process, batch_size=batch_size,
-                              labels=labels, show_progress=not silent, notes=notes)
+                              labels=labels, show_progress=not silent, notes=notes,
+                              backend=backend, ray_options=options, code=code)
     except (ValueError, FileNotFoundError, TypeError) as err:
         Printer().fail("Comparison failed; nothing in the output folder was changed.",
                        str(err), exits=1)
@@ -130,6 +144,37 @@ def _peak_mb() -> float:
     return peak / 1e6 if sys.platform == "darwin" else peak * 1024 / 1e6  # bytes vs KiB
 
 
+def _passes(nlp, data: Path, repeat: int, min_docs: int) -> Tuple[int, int]:
+    """(sentences in DATA, passes: `repeat`, or with 0 enough for `min_docs`)."""
+    n_sentences = sum(1 for _ in _raw_items(Path(data), nlp, 1))
+    if repeat <= 0:
+        repeat = max(1, math.ceil(min_docs / max(1, n_sentences)))
+    return n_sentences, repeat
+
+
+def _benchmark_ray(pipeline: str, data: Path, *, repeat: int, min_docs: int, n_process: int,
+                   model_key: Optional[str], batch_size: int, code: Optional[Path], msg: Printer,
+                   worker_counts: str, ray: Tuple) -> List[Dict[str, float]]:
+    address, num_cpus, num_gpus, block_size = ray or (None,) * 4
+    try:
+        counts = sorted({int(w) for w in worker_counts.split(",") if w.strip()})
+    except ValueError:
+        counts = []
+    if not counts or counts[0] < 1:
+        raise ValueError(Errors.E103.format(setting="--workers", minimum=1, value=worker_counts))
+    options = ray_options("ray", address, max(counts), num_cpus, num_gpus, block_size)
+    check_data(data)
+    import_code(code)
+    nlp, _ = load_pipeline(pipeline, model_key)
+    n_sentences, repeat = _passes(nlp, data, repeat, min_docs)
+    msg.info(f"{n_sentences} sentences x {repeat} = {n_sentences * repeat} docs")
+    from .backend_check import benchmark_ray
+
+    return benchmark_ray(nlp, pipeline, data, repeat=repeat, worker_counts=counts,
+                         options=options, n_process=n_process, msg=msg, model_key=model_key,
+                         batch_size=batch_size, code=code)
+
+
 @app.command("benchmark-compare")
 def benchmark_compare_cli(
     # fmt: off
@@ -141,28 +186,50 @@ def benchmark_compare_cli(
     model_key: Optional[str] = typer.Option(None, "--model-key", help="Span key with the model's own entities"),
     batch_size: int = typer.Option(64, "--batch-size", help="Batch size for nlp.pipe"),
     code: Optional[Path] = typer.Option(None, "--code", "-c", help="Python file to import first, e.g. one that registers custom components"),
+    backend: str = BACKEND,
+    workers: str = typer.Option("1,2", "--workers", help="ray: the worker counts to time, comma-separated"),
+    address: Optional[str] = ADDRESS,
+    num_cpus: Optional[float] = NUM_CPUS,
+    num_gpus: Optional[float] = NUM_GPUS,
+    block_size: Optional[int] = BLOCK_SIZE,
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the figures to this JSON file"),
     # fmt: on
 ):
-    """Words/second and memory of the comparison stage over a repeated corpus."""
-    benchmark_compare(pipeline, data, repeat=repeat, min_docs=min_docs, n_process=n_process,
-                      model_key=model_key, batch_size=batch_size, code=code, silent=False)
+    """Words/second and memory of the comparison stage over a repeated corpus. With
+    --backend ray: words/s for each worker count, the driver's peak memory after half and
+    all of the corpus, and whether the outputs are the bytes of the local backend's."""
+    rows = benchmark_compare(pipeline, data, repeat=repeat, min_docs=min_docs,
+                             n_process=n_process, model_key=model_key, batch_size=batch_size,
+                             code=code, silent=False, backend=backend, worker_counts=workers,
+                             ray=(address, num_cpus, num_gpus, block_size))
+    if output is not None:
+        with atomic_file(output) as tmp:
+            srsly.write_json(tmp, rows)
 
 
 def benchmark_compare(pipeline: str, data: Path, *, repeat: int = 0,
                       min_docs: int = BENCHMARK_MIN_DOCS, n_process: int = 1,
                       model_key: Optional[str] = None, batch_size: int = 64,
-                      code: Optional[Path] = None, silent: bool = True) -> List[Dict[str, float]]:
+                      code: Optional[Path] = None, silent: bool = True, backend: str = "local",
+                      worker_counts: str = "1,2", ray: Tuple = ()) -> List[Dict[str, float]]:
     """Streams the corpus `repeat` times (a generator, never a list) through the
     whole comparison (outputs go to a temporary folder) and samples memory at
-    10/25/50/75/100% of the docs. With n_process > 1 the workers' memory is not counted."""
+    10/25/50/75/100% of the docs. With n_process > 1 the workers' memory is not counted.
+    With backend "ray", `backend_check.benchmark_ray` runs instead; `ray` is
+    (address, num_cpus, num_gpus, block_size)."""
     msg = Printer(no_print=silent)
     try:
+        if backend == "ray":
+            return _benchmark_ray(pipeline, data, repeat=repeat, min_docs=min_docs,
+                                  n_process=n_process, model_key=model_key,
+                                  batch_size=batch_size, code=code, msg=msg,
+                                  worker_counts=worker_counts, ray=ray)
+        address, num_cpus, num_gpus, block_size = ray or (None,) * 4
+        ray_options(backend, address, None, num_cpus, num_gpus, block_size)  # E170, E173
         check_data(data)
         import_code(code)
         nlp, _ = load_pipeline(pipeline, model_key)
-        n_sentences = sum(1 for _ in _raw_items(Path(data), data_kind(data), nlp, 1))
-        if repeat <= 0:
-            repeat = max(1, math.ceil(min_docs / max(1, n_sentences)))
+        n_sentences, repeat = _passes(nlp, data, repeat, min_docs)
         total = n_sentences * repeat
         marks = sorted({max(1, int(total * c)) for c in CHECKPOINTS})
         rows: List[Dict[str, float]] = []

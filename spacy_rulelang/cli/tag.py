@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from functools import partial
 from typing import Iterable, Iterator, List, Optional
 
 import srsly
@@ -10,8 +11,10 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from wasabi import msg
 
+from ..backends import PipeJob, decoded_docs, load_ray_backend
 from ..pipeline import NO_TAGGER, load_with_rulelang
 from ._app import app
+from ._backend import ADDRESS, BACKEND, BLOCK_SIZE, NUM_CPUS, NUM_GPUS, WORKERS, ray_options
 
 
 def read_texts(lines: Iterable[str]) -> Iterator[str]:
@@ -44,9 +47,11 @@ def doc_record(doc: Doc, key: str = "rulelang", explain: Optional[list] = None) 
     return record
 
 
-def tag_texts(nlp: Language, texts: Iterable[str], explain: bool = False) -> Iterator[dict]:
+def tag_texts(nlp: Language, texts: Iterable[str], explain: bool = False,
+              docs: Optional[Iterable[Doc]] = None) -> Iterator[dict]:
+    """One record per text; `docs`: the texts already annotated (by another backend)."""
     ruler = nlp.get_pipe("rulelang")
-    for doc in nlp.pipe(texts):
+    for doc in nlp.pipe(texts) if docs is None else docs:
         why = None
         if explain:
             why = [{"text": doc[c.start:c.end].text, "id": c.entry.id, "rule": c.rule, "rejected_by": c.rejected_by}
@@ -62,14 +67,26 @@ def tag_cli(
     pos_model: Optional[str] = typer.Option(None, "--pos-model", help="Give rulelang its own POS source (use with --pipeline blank)"),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object a line"),
     explain: bool = typer.Option(False, "--explain", help="Also show candidates that a rule rejected"),
+    backend: str = BACKEND,
+    address: Optional[str] = ADDRESS,
+    workers: Optional[int] = WORKERS,
+    num_cpus: Optional[float] = NUM_CPUS,
+    num_gpus: Optional[float] = NUM_GPUS,
+    block_size: Optional[int] = BLOCK_SIZE,
     # fmt: on
 ) -> None:
     """Find programming-language mentions and say which rule accepted each."""
     config = {"pos_model": pos_model} if pos_model else {}
     try:
+        options = ray_options(backend, address, workers, num_cpus, num_gpus, block_size)
         nlp = load_with_rulelang(pipeline, config)
         texts: List[str] = [text] if text is not None else list(read_texts(sys.stdin))
-        for record in tag_texts(nlp, texts, explain):
+        docs = None
+        if options is not None and texts:  # the ray workers load the pipeline as above
+            job = PipeJob(partial(load_with_rulelang, str(pipeline), config))
+            rows = load_ray_backend().pipe_texts(texts, job, options)
+            docs = (doc for _, doc, _ in decoded_docs(rows, nlp.vocab))
+        for record in tag_texts(nlp, texts, explain, docs):
             if as_json:
                 print(srsly.json_dumps(record))
                 continue

@@ -3,16 +3,20 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import Iterable, Iterator, Optional, Tuple
 
 import typer
 from spacy.tokens import Doc
 from wasabi import Printer
 
-from ..corpus import write_docbin
+from ..backends import decoded_docs, load_ray_backend
+from ..corpus import data_kind, write_docbin
+from ..errors import Errors
 from ..pipeline import NO_TAGGER, load_with_rulelang
-from ..weak_labels import DEFAULT_MISSING, MissingPolicy, input_docs, weak_label_docs
+from ..weak_labels import (DEFAULT_MISSING, MissingPolicy, input_docs, weak_label_docs,
+                           weak_label_job)
 from ._app import app
+from ._backend import ADDRESS, BACKEND, BLOCK_SIZE, NUM_CPUS, NUM_GPUS, WORKERS, ray_options
 
 
 @app.command("weak-label")
@@ -25,24 +29,40 @@ def weak_label_cli(
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N texts"),
     n_process: int = typer.Option(1, "--n-process", "-n", help="Worker processes"),
     batch_size: int = typer.Option(256, "--batch-size", "-b", help="Texts per batch"),
+    backend: str = BACKEND,
+    address: Optional[str] = ADDRESS,
+    workers: Optional[int] = WORKERS,
+    num_cpus: Optional[float] = NUM_CPUS,
+    num_gpus: Optional[float] = NUM_GPUS,
+    block_size: Optional[int] = BLOCK_SIZE,
     # fmt: on
 ) -> None:
     """Weak labels from the rules: training docs whose entities are the rule spans."""
     weak_label(pipeline, data, output, missing=missing, limit=limit, n_process=n_process,
-               batch_size=batch_size, silent=False)
+               batch_size=batch_size, silent=False, backend=backend,
+               ray=(address, workers, num_cpus, num_gpus, block_size))
 
 
 def weak_label(pipeline: str, data: Path, output: Path, *, missing: str = DEFAULT_MISSING,
                limit: Optional[int] = None, n_process: int = 1, batch_size: int = 256,
-               silent: bool = True) -> Counter:
+               silent: bool = True, backend: str = "local", ray: Tuple = ()) -> Counter:
     """Write the weakly labelled docs to `output` (all at once); returns counts of docs,
-    entities and missing tokens."""
+    entities and missing tokens. `ray`: (address, workers, num_cpus, num_gpus, block_size)."""
     msg = Printer(no_print=silent, pretty=not silent)
     try:
+        options = ray_options(backend, *ray, show_progress=not silent)
+        if options is not None and n_process > 1:
+            raise ValueError(Errors.E177)
         policy = MissingPolicy.parse(missing)
         nlp = load_with_rulelang(pipeline)
-        docs = weak_label_docs(nlp, input_docs(data, nlp, limit), policy, n_process=n_process,
-                               batch_size=batch_size)
+        if options is not None:
+            rows = load_ray_backend().pipe_file(Path(data), data_kind(data),
+                                                weak_label_job(pipeline, policy), options,
+                                                limit=limit)
+            docs: Iterable[Doc] = (doc for _, doc, _ in decoded_docs(rows, nlp.vocab))
+        else:
+            docs = weak_label_docs(nlp, input_docs(data, nlp, limit), policy,
+                                   n_process=n_process, batch_size=batch_size)
         counts: Counter = Counter()
         write_docbin(_counted(docs, counts), output)
     except (OSError, ValueError) as err:

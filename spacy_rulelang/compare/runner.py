@@ -1,9 +1,12 @@
 """Stream a corpus through the pipeline and write the four comparison outputs.
 
-Why streaming: `nlp.pipe(..., as_tuples=True, n_process=N)` keeps input order,
-so each doc's tasks are written as it arrives, the report keeps a bounded heap,
-and the summary only counts: memory is constant in the number of docs and the
-outputs are byte-identical from one run to the next (and for any n_process).
+Why streaming: the docs come back in input order (`pipe_in_processes` locally, an
+ordered Ray Data stream with `--backend ray`), the report keeps a bounded heap and
+the summary and ranking only count, so memory is constant in the number of docs.
+Why two passes: a priority uses counts over the whole input (ranking.py), so the
+first pass counts and keeps each doc with disagreements in a scratch file, the
+second scores and writes. The outputs depend only on the input: byte-identical
+from one run to the next, for any n_process, backend, worker count or block size.
 Gold docs are re-run from their words (Doc(vocab, words, spaces)) so the
 pipeline's tokens align with gold; gold spans ride along in doc.spans.
 """
@@ -11,25 +14,27 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 from tqdm import tqdm
 
 from ..atomic import AtomicOutputDir
-from ..corpus import as_input_doc, data_kind, read_gold_docs, read_jsonl_texts
+from ..backends import PipeJob, RayOptions, check_backend, decoded_docs, load_ray_backend
+from ..corpus import TEXT_KINDS, data_kind, pipeline_input, read_items
 from ..errors import Errors
 from ..rule_source import DEFAULT_RULE_NAME, rule_name_getter
 from ..parallel import pipe_in_processes
 from .calibration import calibration_from_stats
 from .component import read_disagreements
-from .core import SpanTuple, restrict_labels
+from .core import Disagreement, SpanTuple, restrict_labels
 from .export import example_tasks, token_offsets
-from .ranking import Ranker, example_priority
+from .ranking import RankCounts, Ranker, example_priority
 from .report import ReportBuilder, render_example
 from .summary import SummaryStats, categories_of
 
@@ -154,34 +159,22 @@ def _add_compare(nlp: Language, rules_key: str, model_key: Optional[str], labels
                          "spans_key": OUTPUT_KEY, "labels": list(labels), "rule_name": rule_name})
 
 
-def _raw_items(path: Path, kind: str, nlp: Language, repeat: int) -> Iterator[Union[str, Doc]]:
+def _raw_items(path: Path, nlp: Language, repeat: int) -> Iterator[Union[str, Doc]]:
     for _ in range(repeat):
-        if kind == "jsonl":
-            for text, _record in read_jsonl_texts(path):
-                yield text
-        else:
-            yield from read_gold_docs(path, nlp.vocab)
+        yield from read_items(path, nlp.vocab)
 
 
 def read_inputs(path: Path, nlp: Language, stats: SummaryStats, *, use_gold: bool,
                 limit: Optional[int] = None, repeat: int = 1) -> Iterator[Tuple[Union[str, Doc], int]]:
     """(text or pre-tokenized Doc, input position); empty inputs are counted as skipped."""
-    kind = data_kind(path)
-    for idx, item in enumerate(islice(_raw_items(path, kind, nlp, repeat), limit)):
+    gold_key = GOLD_KEY if use_gold else None
+    for idx, item in enumerate(islice(_raw_items(path, nlp, repeat), limit)):
         stats.read()
-        if isinstance(item, str):
-            if not item.strip():
-                stats.skip("empty_text")
-                continue
-            yield item, idx
+        value, skip = pipeline_input(item, nlp.vocab, gold_key, skip_empty=True)
+        if skip is not None:
+            stats.skip(skip)
             continue
-        if len(item) == 0:
-            stats.skip("empty_doc")
-            continue
-        doc = as_input_doc(item, nlp.vocab)
-        if use_gold:
-            doc.spans[GOLD_KEY] = [Span(doc, e.start, e.end, label=e.label_) for e in item.ents]
-        yield doc, idx
+        yield value, idx
 
 
 def dumps_line(obj: object) -> str:
@@ -225,11 +218,16 @@ def run_compare(nlp: Language, data_path: Union[str, Path], output_dir: Union[st
                 dataset: str = "rulelang_compare", n_process: int = 1, batch_size: int = 64,
                 labels: Optional[Sequence[str]] = None, show_progress: bool = True,
                 repeat: int = 1, on_doc: Optional[Callable[[int, int], None]] = None,
-                notes: Optional[List[str]] = None) -> Dict[str, object]:
+                notes: Optional[List[str]] = None, backend: str = "local",
+                ray_options: Optional[RayOptions] = None,
+                code: Optional[Path] = None) -> Dict[str, object]:
     """Compare rules and model over DATA; write OUTPUT_FILES into output_dir.
 
     Returns the summary dict. `on_doc(n_docs, n_words)` is called after each doc
     (the benchmark uses it). The comparison component is removed again at the end.
+    With backend "ray", `ray_options` says how (workers, block size...) and each worker
+    loads PIPELINE itself (with the `code` file imported first); the outputs are the
+    same bytes as with "local".
     """
     data_path = Path(data_path)
     for setting, value, minimum in (("--max-examples", max_examples, 1), ("--n-process", n_process, 1),
@@ -237,77 +235,141 @@ def run_compare(nlp: Language, data_path: Union[str, Path], output_dir: Union[st
                                     ("--limit", 0 if limit is None else limit, 0)):
         if value < minimum:
             raise ValueError(Errors.E103.format(setting=setting, minimum=minimum, value=value))
+    check_backend(backend, ray_options)
+    if backend == "ray" and not pipeline:
+        raise ValueError(Errors.E172)
+    if backend == "ray" and n_process > 1:
+        raise ValueError(Errors.E177)
     kind = data_kind(data_path)
-    use_gold = use_gold and kind != "jsonl"
+    use_gold = use_gold and kind not in TEXT_KINDS
     setup, setup_notes = prepare(nlp, model_key, labels, pipeline, rules_key, rule_name)
     if notes is not None:
         notes.extend(setup_notes)
+    stats = SummaryStats(setup.rule_names)
     try:
-        return _run(nlp, setup, data_path, Path(output_dir), kind=kind, pipeline=pipeline,
-                    use_gold=use_gold, limit=limit, max_examples=max_examples, dataset=dataset,
-                    n_process=n_process, batch_size=batch_size, show_progress=show_progress,
-                    repeat=repeat, on_doc=on_doc)
+        if backend == "ray":
+            job = PipeJob(partial(load_prepared, pipeline, model_key, rules_key, labels, rule_name,
+                                  None if code is None else str(code)),
+                          gold_key=GOLD_KEY if use_gold else None, skip_empty=True)
+            rows = load_ray_backend().pipe_file(data_path, kind, job, ray_options or RayOptions(),
+                                           repeat=repeat, limit=limit)
+            inputs = None
+            docs = _counted(decoded_docs(rows, nlp.vocab), stats)
+        else:
+            inputs = GuardedInputs(read_inputs(data_path, nlp, stats, use_gold=use_gold,
+                                               limit=limit, repeat=repeat))
+            docs = pipe_in_processes(nlp, inputs, n_process=n_process, batch_size=batch_size)
+        settings = {"pipeline": pipeline, "data": str(data_path), "data_kind": kind,
+                    "gold": use_gold, "rules_key": setup.rules_key, "rule_name": setup.rule_name,
+                    "model_key": setup.model_key or "doc.ents", "labels": setup.labels,
+                    "limit": limit, "repeat": repeat, "max_examples": max_examples,
+                    "dataset": dataset}
+        return _run(docs, inputs, stats, setup, data_path, Path(output_dir), settings=settings,
+                    max_examples=max_examples, dataset=dataset, show_progress=show_progress,
+                    on_doc=on_doc)
     finally:
         if COMPARE_NAME in nlp.pipe_names:
             nlp.remove_pipe(COMPARE_NAME)
 
 
-def _run(nlp: Language, setup: Setup, data_path: Path, output_dir: Path, *, kind: str,
-         pipeline: str, use_gold: bool, limit: Optional[int], max_examples: int, dataset: str,
-         n_process: int, batch_size: int, show_progress: bool, repeat: int,
+def load_prepared(pipeline: str, model_key: Optional[str], rules_key: Optional[str],
+                  labels: Optional[Sequence[str]], rule_name: str,
+                  code: Optional[str] = None) -> Language:
+    """The pipeline as `compare` runs it (what each ray worker loads): the --code file
+    imported, loaded by `load_pipeline` and `prepare`d with the comparison component."""
+    if code is not None:
+        from ..cli.compare import import_code  # the CLI's loader, with its error message
+
+        import_code(Path(code))
+    nlp, _ = load_pipeline(pipeline, model_key, rules_key)
+    prepare(nlp, model_key, labels, pipeline, rules_key, rule_name)
+    return nlp
+
+
+def _counted(docs: Iterator[Tuple[int, Optional[Doc], str]],
+             stats: SummaryStats) -> Iterator[Tuple[Doc, int]]:
+    """A backend's (position, doc, skip reason) rows counted as `read_inputs` counts."""
+    for idx, doc, skip in docs:
+        stats.read()
+        if doc is None:
+            stats.skip(skip)
+            continue
+        yield doc, idx
+
+
+@dataclass(frozen=True)
+class DocRecord:
+    """What the ranking pass needs of one doc with disagreements (a scratch-file line)."""
+
+    doc_index: int
+    words: List[str]
+    spaces: List[bool]
+    rules: List[SpanTuple]
+    model: List[SpanTuple]
+    gold: Optional[List[SpanTuple]]
+    found: List[Disagreement]
+
+    def to_json(self) -> Dict[str, object]:
+        return {"doc": self.doc_index, "words": self.words, "spaces": self.spaces,
+                "rules": self.rules, "model": self.model, "gold": self.gold,
+                "found": [d.to_dict() for d in self.found]}
+
+    @classmethod
+    def from_json(cls, data: Dict) -> "DocRecord":
+        spans = {k: None if data[k] is None else [tuple(s) for s in data[k]]
+                 for k in ("rules", "model", "gold")}
+        return cls(data["doc"], data["words"], data["spaces"], spans["rules"], spans["model"],
+                   spans["gold"], [Disagreement.from_dict(d) for d in data["found"]])
+
+
+def _run(docs: Iterator[Tuple[Doc, int]], inputs: Optional[GuardedInputs], stats: SummaryStats,
+         setup: Setup, data_path: Path, output_dir: Path, *, settings: Dict[str, object],
+         max_examples: int, dataset: str, show_progress: bool,
          on_doc: Optional[Callable[[int, int], None]]) -> Dict[str, object]:
-    stats = SummaryStats(setup.rule_names)
-    ranker = Ranker()
-    report = ReportBuilder(max_examples)
+    """Three passes, so that every priority uses counts of the WHOLE input (ranking.py):
+    1. the docs stream by in input order: counters (summary, surface forms, rules) and,
+       per doc with disagreements, a `DocRecord` line in a scratch file;
+    2. the records are scored from the global counts: tasks (scratch) and report heap;
+    3. the tasks get their report rank on the way into disagreements.jsonl.
+    Memory stays constant in the number of docs; the files depend only on the input."""
     label_set = set(setup.labels)
     rule_of = rule_name_getter(setup.rule_name)
-    inputs = GuardedInputs(read_inputs(data_path, nlp, stats, use_gold=use_gold, limit=limit,
-                                       repeat=repeat))
+    counts = RankCounts(rules=stats.rules)  # one RuleCounts: summary and ranking agree
+    report = ReportBuilder(max_examples)
     with AtomicOutputDir(output_dir) as out:
-        first_pass = out.scratch("disagreements.jsonl")
+        records, tasks = out.scratch("records.jsonl"), out.scratch("disagreements.jsonl")
         n_done = 0
-        with first_pass.open("w", encoding="utf8") as fileh:
-            docs = pipe_in_processes(nlp, inputs, n_process=n_process, batch_size=batch_size)
+        with records.open("w", encoding="utf8") as fileh:
             for doc, idx in tqdm(docs, desc="compare", unit="doc", disable=None if show_progress else True):
-                rule_spans = list(doc.spans[setup.rules_key]) if setup.rules_key in doc.spans else []
-                model_spans = list(doc.ents) if setup.model_key is None else \
-                    list(doc.spans[setup.model_key])
-                rules = [((s.start, s.end, s.label_), rule_of(s)) for s in rule_spans]
-                model = _tuples(model_spans)
-                gold = _tuples(doc.spans[GOLD_KEY]) if GOLD_KEY in doc.spans else None
-                found = read_disagreements(doc, OUTPUT_KEY)
-                stats.add(len(doc), [r for r in rules if r[0][2] in label_set],
-                          [m for m in model if m[2] in label_set],
-                          None if gold is None else [g for g in gold if g[2] in label_set], found)
-                words = [t.text for t in doc]
-                found = ranker.score(found, words, stats.rule_precision_so_far())
-                if found:
-                    _write_example(doc, idx, found, rules, model, gold, label_set, fileh,
-                                   report, dataset)
+                record = _record(doc, idx, setup, rule_of, label_set, stats)
+                if record is not None:
+                    counts.add_surfaces(record.found, record.words)
+                    fileh.write(dumps_line(record.to_json()))
                 n_done += 1
                 if on_doc is not None:
                     on_doc(n_done, stats.n_words)
-        inputs.check()
+        if inputs is not None:
+            inputs.check()
         if stats.docs_in == 0:
             raise ValueError(Errors.E108.format(path=data_path))
         if n_done == 0:  # every input was skipped as empty: keep the previous outputs
             raise ValueError(Errors.E109.format(n=stats.docs_in, path=data_path))
         if stats.docs_in != stats.docs_out:  # every input doc must be accounted for
             raise RuntimeError(f"docs_in={stats.docs_in} != docs_out={stats.docs_out}")
+        ranker = Ranker.from_counts(counts)
+        with records.open(encoding="utf8") as src, tasks.open("w", encoding="utf8") as dst:
+            for line in src:
+                _write_example(DocRecord.from_json(json.loads(line)), ranker, label_set, dst,
+                               report, dataset)
         ranks = report.ranks()
-        with first_pass.open(encoding="utf8") as src, out.open("disagreements.jsonl") as dst:
+        with tasks.open(encoding="utf8") as src, out.open("disagreements.jsonl") as dst:
             for line in src:
                 task = json.loads(line)
                 task["meta"]["rank"] = ranks.get(task["meta"]["doc"])
                 dst.write(dumps_line(task))
-        settings = {"pipeline": pipeline, "data": str(data_path), "data_kind": kind,
-                    "gold": use_gold, "rules_key": setup.rules_key, "rule_name": setup.rule_name,
-                    "model_key": setup.model_key or "doc.ents", "labels": setup.labels,
-                    "limit": limit, "repeat": repeat, "max_examples": max_examples,
-                    "dataset": dataset}
         summary = stats.to_dict(settings)
-        header = {"pipeline": pipeline, "data": str(data_path), "docs in": stats.docs_in,
-                  "docs with disagreements": stats.docs_with,
+        header = {"pipeline": settings["pipeline"], "data": str(data_path),
+                  "docs in": stats.docs_in, "docs with disagreements": stats.docs_with,
                   "examples shown": min(stats.docs_with, max_examples)}
         out.path("report.html").write_text(report.render(summary["categories"], header),
                                            encoding="utf8")
@@ -317,12 +379,29 @@ def _run(nlp: Language, setup: Setup, data_path: Path, output_dir: Path, *, kind
     return summary
 
 
-def _write_example(doc: Doc, idx: int, found, rules, model, gold, label_set, fileh,
-                   report: ReportBuilder, dataset: str) -> None:
-    words = [t.text for t in doc]
-    spaces = [bool(t.whitespace_) for t in doc]
+def _record(doc: Doc, idx: int, setup: Setup, rule_of, label_set, stats: SummaryStats) -> Optional[DocRecord]:
+    """Count one annotated doc; its DocRecord when it has disagreements."""
+    rule_spans = list(doc.spans[setup.rules_key]) if setup.rules_key in doc.spans else []
+    model_spans = list(doc.ents) if setup.model_key is None else list(doc.spans[setup.model_key])
+    rules = [((s.start, s.end, s.label_), rule_of(s)) for s in rule_spans]
+    model = _tuples(model_spans)
+    gold = _tuples(doc.spans[GOLD_KEY]) if GOLD_KEY in doc.spans else None
+    found = read_disagreements(doc, OUTPUT_KEY)
+    stats.add(len(doc), [r for r in rules if r[0][2] in label_set],
+              [m for m in model if m[2] in label_set],
+              None if gold is None else [g for g in gold if g[2] in label_set], found)
+    if not found:
+        return None
     r_spans, m_spans, g_spans = restrict_labels(label_set, [r[0] for r in rules], model, gold)
-    systems = {"gold": g_spans, "rules": r_spans, "model": m_spans}
+    return DocRecord(idx, [t.text for t in doc], [bool(t.whitespace_) for t in doc],
+                     r_spans, m_spans, g_spans, found)
+
+
+def _write_example(record: DocRecord, ranker: Ranker, label_set, fileh,
+                   report: ReportBuilder, dataset: str) -> None:
+    words, spaces, idx = record.words, record.spaces, record.doc_index
+    found = ranker.score(record.found, words)
+    systems = {"gold": record.gold, "rules": record.rules, "model": record.model}
     priority = example_priority(found)
     tasks = example_tasks(words, spaces, systems=systems, disagreements=found,
                           dataset=dataset, doc_index=idx, priority=priority)

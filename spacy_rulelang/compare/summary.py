@@ -3,12 +3,13 @@
 Why an accumulator: every input doc must be accounted for (docs_in == docs_out:
 with disagreements, without, or skipped with a reason), and per-rule precision
 and recall against gold need only counters, so memory is constant in the number
-of docs. Nothing time-dependent goes in, so a second run is byte-identical.
+of docs. Nothing time-dependent goes in, so a second run is byte-identical; and only
+sums, so the counts of the parts of any split of the input `merge` into the same summary.
 """
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence
 
 from ..rule_scores import RuleCounts, RuleSpan, ratio as _ratio
 from .core import CATEGORIES, GOLD_SIDES, Disagreement, SpanTuple
@@ -63,9 +64,22 @@ class SummaryStats:
             counts["pred"] += len(spans)
             counts["tp"] += len(spans & gold_set)
 
-    def rule_precision_so_far(self) -> Dict[str, Tuple[int, int]]:
-        """rule -> (tp, fp) on the gold seen so far (for ranking)."""
-        return self.rules.tp_fp()
+    def merge(self, other: "SummaryStats") -> "SummaryStats":
+        """Add the counts of another part of the input (any split gives the same totals)."""
+        self.docs_in += other.docs_in
+        self.docs_with += other.docs_with
+        self.docs_without += other.docs_without
+        self.docs_gold += other.docs_gold
+        self.n_words += other.n_words
+        self.n_gold += other.n_gold
+        for mine, theirs in ((self.skipped, other.skipped), (self.categories, other.categories)):
+            mine.update(theirs)
+        for category, sides in other.gold_agrees.items():
+            self.gold_agrees[category].update(sides)
+        for system, counts in other.system_counts.items():
+            self.system_counts[system].update(counts)
+        self.rules.merge(other.rules)
+        return self
 
     def per_rule(self) -> Dict[str, Dict[str, object]]:
         return self.rules.table()

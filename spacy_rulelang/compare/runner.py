@@ -39,7 +39,7 @@ from .report import ReportBuilder, render_example
 from .summary import SummaryStats, categories_of
 
 RULELANG_FACTORY = "rulelang"
-MERGE_FACTORY = "rulelang_merge"
+MERGE_FACTORIES = ("rulelang_merge", "rulelang_learned_merge")
 MERGE_MODEL_KEY = "model"  # where rulelang_merge keeps the model's own entities
 COMPARE_NAME = "rulelang_compare_run"
 GOLD_KEY = "rulelang_gold"
@@ -116,7 +116,7 @@ def prepare(nlp: Language, model_key: Optional[str] = None,
         raise ValueError(Errors.E100.format(pipeline=pipeline or nlp.meta.get("name", "nlp"),
                                             names=nlp.pipe_names))
     notes: List[str] = []
-    merges = components_by_factory(nlp, MERGE_FACTORY)
+    merges = [name for factory in MERGE_FACTORIES for name in components_by_factory(nlp, factory)]
     if model_key is None and merges:
         model_key = nlp.get_pipe_config(merges[0]).get("model_key", MERGE_MODEL_KEY)
         notes.append(f"The pipeline has rulelang_merge: reading the model's entities from "

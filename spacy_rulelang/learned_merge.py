@@ -9,7 +9,9 @@ features) -- gets a probability
     p = sigmoid(intercept + sum(weight[f] * value[f] for f in features(candidate)))
 
 and the merge keeps the candidates with p >= threshold, most probable first where
-they overlap. The weights and the threshold are fitted on dev gold by `train-merge`
+they overlap. A candidate that a rule rejected is never kept (`rejections_veto`): the
+rules' rejections are deliberate ("an XML file", "SQL Server", "72 ° C"), and a model
+trained on StackOverflow has no evidence against them out of domain. The weights and the threshold are fitted on dev gold by `train-merge`
 (merge_training.py) and saved with the pipeline (`to_disk`/`from_disk`, a JSON
 file), so a saved pipeline needs spaCy alone. The features are a registered
 function (`spacy-rulelang.merge_features.v1`), swappable in the config.
@@ -155,6 +157,7 @@ class LearnedMergeSettings:
     candidates_key: str = "model_candidates"     # likely spancat spans (rulelang_model_scores)
     merged_key: str = "rulelang_merged"          # the kept spans, with attrs["scores"]
     threshold: Optional[float] = None            # None: the threshold chosen on dev by train-merge
+    rejections_veto: bool = True                 # a candidate a rule rejected is never kept
 
     def check(self, name: str) -> None:
         value = self.threshold
@@ -284,7 +287,14 @@ class LearnedMerge(Pipe):
         weights = self._trained()
         candidates, feats = self.featurize(doc)
         probs = [probability(weights, f) for f in feats]
-        return candidates, feats, probs, choose(candidates, probs, self.threshold)
+        allowed = [i for i, c in enumerate(candidates) if not self.vetoed(c)]
+        kept = choose([candidates[i] for i in allowed], [probs[i] for i in allowed], self.threshold)
+        return candidates, feats, probs, [allowed[j] for j in kept]
+
+    def vetoed(self, cand: MergeCandidate) -> bool:
+        """A rule's rejection ("an XML file", "72 ° C") is a decision, not a missing opinion:
+        the model may not overrule it (`rejections_veto`, as the v1 merge's gaps_need_candidate)."""
+        return self.settings.rejections_veto and cand.rejected_by is not None
 
     def __call__(self, doc: Doc) -> Doc:
         error_handler = self.get_error_handler()
@@ -314,6 +324,7 @@ class LearnedMerge(Pipe):
                          "label": cand.label, "rule": cand.rule, "model_prob": round(cand.model_prob, 4),
                          "p": round(probs[i], 4), "threshold": round(self.threshold, 4),
                          "kept": i in kept_set,
+                         "vetoed_by": cand.rejected_by if self.vetoed(cand) else None,
                          "why": [(name, round(value, 3)) for name, value in parts[:top] if value]})
         return rows
 

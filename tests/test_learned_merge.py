@@ -145,6 +145,22 @@ def test_collect_candidates_unions_the_sources_once(rules_nlp):
     assert go.model_prob == pytest.approx(0.8)
 
 
+@pytest.mark.parametrize("veto,kept", [(True, []), (False, [(6, 7)])])
+def test_a_rule_rejection_vetoes_the_model(rules_nlp, veto, kept):
+    """'72 ° C': a rule rejected C, the model is sure of it; the rejection stands (rejections_veto)."""
+    doc = make_doc(rules_nlp.vocab, WORDS, ents=[(6, 7, 0.99)], candidates=[(6, 7, 0.99)])
+    rejected = Span(doc, 6, 7, label=LABEL, span_id="c")
+    rejected._.rulelang_rule = "degree_unit"
+    doc.spans["rulelang_rejected"] = [rejected]
+    (cand,) = collect_candidates(doc, LearnedMergeSettings())
+    assert cand.rejected_by == "degree_unit"
+    merge = merge_on(rules_nlp, rejections_veto=veto)
+    merge.set_weights(weights({"model_prob": 5.0}, threshold=0.5))
+    assert offsets(merge(doc).ents) == kept
+    (row,) = merge.explain(doc)
+    assert row["vetoed_by"] == ("degree_unit" if veto else None) and row["p"] > 0.9
+
+
 def test_lexicon_needs_a_rulelang_component():
     nlp = spacy.blank("en")
     merge = merge_on(nlp)
@@ -383,7 +399,8 @@ def test_fit_merge_is_deterministic_and_sets_the_weights(model_dir, gold_path, f
     assert check_weights(w, "fit") is w
     assert 0.05 <= w["threshold"] <= 0.95 and w["threshold"] == report["threshold"]
     assert 0 < report["positives"] < report["candidates"]
-    assert report["folds"] == 5 and set(report["cross_validated"]) == {"p", "r", "f"}
+    assert report["folds"] == 5 and set(report["cross_validated"]) == {"p", "r", "f", "best_f"}
+    assert w["threshold"] == round(report["cross_validated"]["best_f"] / 2, 2)  # F1*/2
     assert {"model_prob", "single_letter", "rule_precision"} <= set(w["coef"])
     assert w["coef"]["model_prob"] > 0  # the model's probability is evidence for a span
     assert w["trained_on"] == report
@@ -427,14 +444,16 @@ def test_fit_merge_without_positives_is_E227(model_dir, tmp_path):
         fit_merge(assemble(model_dir), path)
 
 
-def test_best_threshold_picks_the_best_f1():
+def test_best_threshold_is_half_the_best_f1():
     probs = [0.9, 0.8, 0.6, 0.3, 0.2]
     labels = [1, 1, 0, 1, 0]
     t, scores = best_threshold(probs, labels, unreachable=0)
-    # >= 0.61: P 1 R 2/3 F 0.8; >= 0.21..0.3: P 3/4 R 1 F 0.857 (the best, first reached at 0.21)
-    assert t == 0.21 and scores["f"] == pytest.approx(0.8571, abs=1e-4)
+    # best: keep >= 0.21..0.3: P 3/4 R 1 F 0.857; F1*/2 = 0.43 keeps 0.9, 0.8, 0.6: P 2/3 R 2/3
+    assert scores["best_f"] == pytest.approx(0.8571, abs=1e-4)
+    assert t == 0.43 and scores["p"] == pytest.approx(0.6667, abs=1e-4)
+    assert scores["r"] == pytest.approx(0.6667, abs=1e-4)
     t2, scores2 = best_threshold(probs, labels, unreachable=3)  # missed gold lowers recall
-    assert scores2["r"] == pytest.approx(0.5)
+    assert scores2["best_f"] < scores["best_f"] and t2 < t
 
 
 def test_train_merge_and_explain_merge_cli(model_dir, gold_path, tmp_path):

@@ -73,7 +73,7 @@ def explain_merge_cli(
     if not rows:
         msg.text("no candidates")
     for row in rows:
-        verdict = "kept" if row["kept"] else "dropped"
+        verdict = "kept" if row["kept"] else (f"vetoed by rule {row['vetoed_by']}" if row["vetoed_by"] else "dropped")
         msg.text(f"{row['text']!r} [{row['start']}:{row['end']}] p={row['p']:.3f} "
                  f"(threshold {row['threshold']:.2f}) {verdict}; rule={row['rule']}, "
                  f"model_prob={row['model_prob']:.3f}")

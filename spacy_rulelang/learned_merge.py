@@ -95,20 +95,6 @@ def _casing(text: str) -> str:
     return "mixed"
 
 
-def _neighbour(doc: Doc, i: int) -> str:
-    """The kind of token next to a candidate: what separates "written in C" from "72 ° C"."""
-    if i < 0 or i >= len(doc):
-        return "edge"
-    token = doc[i]
-    if token.like_num:
-        return "number"
-    if token.is_punct:
-        return "punct"
-    if not any(c.isalnum() for c in token.text):
-        return "symbol"
-    return "upper" if token.text[:1].isupper() else "lower"
-
-
 def merge_features_v1(doc: Doc, cand: MergeCandidate, lexicon: Lexicon,
                       rule_precision: Dict[str, float]) -> Features:
     """The features named in the README ("The learned merge"), all in [0, 1]."""
@@ -135,8 +121,6 @@ def merge_features_v1(doc: Doc, cand: MergeCandidate, lexicon: Lexicon,
         f"casing={_casing(text)}": 1.0,
         "sentence_start": float(sentence_start),
         "position": cand.start / max(1, len(doc) - 1),
-        f"before={_neighbour(doc, cand.start - 1)}": 1.0,
-        f"after={_neighbour(doc, cand.end)}": 1.0,
     }
     return feats
 

@@ -2,6 +2,7 @@
 and fit_merge / train-merge / explain-merge on a tiny trained NER + spancat."""
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
@@ -102,7 +103,7 @@ def test_features_tell_72_degrees_c_from_written_in_c(rules_nlp):
     cue = merge_features_v1(doc, by_span[(11, 12)], lexicon, {})
     assert celsius["rule=none"] == 1.0 and celsius["undecided"] == 1.0
     assert celsius["rule_precision"] == 0.0
-    assert celsius["before=symbol"] == 1.0 and celsius["after=punct"] == 1.0
+    assert not any(name.startswith(("before=", "after=")) for name in celsius)
     assert celsius["single_letter"] == 1.0 and celsius["casing=upper"] == 1.0
     assert celsius["model_prob"] == pytest.approx(0.02)
     assert celsius["single_letter*model_prob"] == pytest.approx(0.02)
@@ -110,7 +111,6 @@ def test_features_tell_72_degrees_c_from_written_in_c(rules_nlp):
     assert celsius["in_catalogue"] == 1.0  # "C" is a catalogue alias
     assert cue["rule=cue_before"] == 1.0 and cue["undecided"] == 0.0
     assert cue["rule_precision"] == pytest.approx(0.8)  # the span's own score, no measured precision
-    assert cue["before=lower"] == 1.0
     assert cue["model_agrees"] == 1.0 and cue["model_prob"] == pytest.approx(0.9)
     assert cue["sentence_start"] == 0.0
     measured = merge_features_v1(doc, by_span[(11, 12)], lexicon, {"cue_before": 0.25})
@@ -125,9 +125,9 @@ def test_features_sentence_start_and_edges(rules_nlp):
     first, second = collect_candidates(doc, LearnedMergeSettings())
     f1 = merge_features_v1(doc, first, lexicon, {})
     f2 = merge_features_v1(doc, second, lexicon, {})
-    assert f1["sentence_start"] == 1.0 and f1["before=edge"] == 1.0 and f1["position"] == 0.0
+    assert f1["sentence_start"] == 1.0 and f1["position"] == 0.0
     assert f1["casing=title"] == 1.0 and f1["single_letter"] == 0.0
-    assert f2["sentence_start"] == 1.0 and f2["after=lower"] == 1.0
+    assert f2["sentence_start"] == 1.0
     assert f2["position"] == pytest.approx(3 / 4)
 
 
@@ -252,7 +252,7 @@ def test_bad_threshold_setting_is_E223(value):
 def test_explain_contributions_add_up_to_the_logit(rules_nlp):
     merge = merge_on(rules_nlp)
     coef = {"single_letter": -1.5, "single_letter*model_prob": 2.0, "rule=cue_before": 0.7,
-            "model_prob": 0.8, "before=symbol": -0.4, "after=punct": 0.3, "undecided": -0.2}
+            "model_prob": 0.8, "casing=upper": -0.4, "in_catalogue": 0.3, "undecided": -0.2}
     merge.set_weights(weights(coef, intercept=-0.3, threshold=0.4))
     doc = celsius_doc(rules_nlp.vocab)
     rows = merge.explain(doc, top=100)
@@ -269,7 +269,7 @@ def test_explain_contributions_add_up_to_the_logit(rules_nlp):
     assert celsius["text"] == "C" and celsius["rule"] is None and not celsius["kept"]
     assert cue["rule"] == "cue_before" and cue["kept"]
     assert dict(celsius["why"])["single_letter"] == pytest.approx(-1.5)
-    assert dict(celsius["why"])["before=symbol"] == pytest.approx(-0.4)
+    assert dict(celsius["why"])["casing=upper"] == pytest.approx(-0.4)
     # top: the largest contributions by size, signed
     top2 = merge.explain(celsius_doc(rules_nlp.vocab), top=2)[1]["why"]
     assert [name for name, _ in top2] == ["single_letter*model_prob", "single_letter"]
@@ -426,9 +426,10 @@ def test_rule_precision_is_laplace_smoothed_on_the_gold(fitted, gold_path):
 def test_fitted_weights_survive_to_disk_and_load(fitted, tmp_path, gold_path):
     nlp, w, _ = fitted
     nlp.to_disk(tmp_path / "merged")
-    assert srsly.read_json(tmp_path / "merged" / "rulelang_learned_merge" / "weights.json") == approx_weights(w)
+    saved = (tmp_path / "merged" / "rulelang_learned_merge" / "weights.json").read_text(encoding="utf8")
+    assert json.loads(saved) == w  # exact: the stdlib's JSON round-trips floats
     loaded = spacy.load(tmp_path / "merged")
-    assert loaded.get_pipe("rulelang_learned_merge").weights == approx_weights(w)
+    assert loaded.get_pipe("rulelang_learned_merge").weights == w
     for gold in gold_docs(nlp.vocab, MORE_GOLD):
         words = [t.text for t in gold]
         a = nlp(Doc(nlp.vocab, words=words))

@@ -24,6 +24,7 @@ DATA_PATH = Path(__file__).resolve().parent / "data" / "out_of_domain.jsonl"
 DOMAINS = {"scientific", "wikipedia", "chat"}
 LABEL = "PROG_LANG"
 RULE_KEY = "rulelang"
+MODEL_KEY = "model"  # the NER's entities, as rulelang_model_scores copies them
 
 MIN_SENTENCES = 60
 MIN_PER_DOMAIN = 15
@@ -140,8 +141,32 @@ def describe(row: dict, found: Offsets) -> str:
             f"  found:    {show(found)}")
 
 
+def with_known_failures(rows: List[dict]) -> List:
+    """A sentence marked "known_failure" (with the reason) is an xfail: a failure class that
+    nothing trained on StackOverflow has evidence against (see the README)."""
+    return [pytest.param(row, marks=pytest.mark.xfail(reason=row["known_failure"], strict=False))
+            if row.get("known_failure") else row for row in rows]
+
+
+EXPECTED_RIGHT = [row for row in SENTENCES if not row.get("known_failure")]
+
+
+# The issue's failure classes and the mentions that must still be found: never a known failure.
+MUST_BE_RIGHT = ["72 ° C", "Hi - C", "distortion D ,", "group C", "AS1 and AS2", "written in C",
+                 "C and C++", "an R package", "D language"]
+
+
+def test_the_named_cases_are_covered_and_not_excused():
+    for phrase in MUST_BE_RIGHT:
+        rows = [row for row in SENTENCES if phrase in row["text"]]
+        assert rows, f"no sentence covers {phrase!r}"
+        excused = [row["text"] for row in rows if row.get("known_failure")]
+        assert not excused, f"{phrase!r} must be right, but is marked known_failure in {excused}"
+    assert len(SENTENCES) - len(EXPECTED_RIGHT) <= len(SENTENCES) // 8, "too many known failures"
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("row", SENTENCES, ids=IDS)
+@pytest.mark.parametrize("row", with_known_failures(SENTENCES), ids=IDS)
 def test_merged_pipeline_gets_out_of_domain_sentences_right(ood_pipeline, row):
     doc = ood_pipeline(row["text"])
     found = merged_offsets(doc)
@@ -149,29 +174,29 @@ def test_merged_pipeline_gets_out_of_domain_sentences_right(ood_pipeline, row):
 
 
 @pytest.mark.slow
-def test_merge_removes_rule_false_positives_and_keeps_true_mentions(ood_pipeline):
-    """Over all sentences: no rule false positive survives the merge, no rule true positive is lost."""
+def test_merge_removes_false_positives_and_keeps_true_mentions(ood_pipeline):
+    """Over the sentences not marked known_failure: the model proposes false positives
+    ("Hi - C", "group C", "swift reply") and the merge drops every one, no false positive
+    of any source survives, and no mention the rules found is lost."""
     kept_fps: List[str] = []
     lost_tps: List[str] = []
     counts: Dict[str, int] = Counter()
-    for row in SENTENCES:
+    for row in EXPECTED_RIGHT:
         doc = ood_pipeline(row["text"])
         assert RULE_KEY in doc.spans, f"the pipeline left no doc.spans[{RULE_KEY!r}] for {row['text']!r}"
         expected = expected_offsets(row)
         merged = merged_offsets(doc)
-        for span in doc.spans[RULE_KEY]:
-            where = (span.start_char, span.end_char)
-            rule = span._.get("rulelang_rule") if span.has_extension("rulelang_rule") else None
-            note = f"{span.text!r}@{where[0]} ({rule}) in {row['text']!r}"
-            if where in expected:
-                counts["rule_tp"] += 1
-                if where not in merged:
-                    lost_tps.append(note)
-            else:
-                counts["rule_fp"] += 1
+        for source in (RULE_KEY, MODEL_KEY):
+            for span in doc.spans[source]:
+                where = (span.start_char, span.end_char)
+                note = f"{source}: {span.text!r}@{where[0]} in {row['text']!r}"
+                if where in expected:
+                    if source == RULE_KEY and where not in merged:
+                        lost_tps.append(note)
+                    continue
+                counts[f"{source}_fp"] += 1
                 if where in merged:
                     kept_fps.append(note)
-    survived = f"{len(kept_fps)} of {counts['rule_fp']} rule false positives survive the merge"
-    assert not kept_fps, survived + ":\n  " + "\n  ".join(kept_fps)
-    lost = f"the merge lost {len(lost_tps)} of {counts['rule_tp']} true mentions the rules found"
-    assert not lost_tps, lost + ":\n  " + "\n  ".join(lost_tps)
+    assert counts[f"{MODEL_KEY}_fp"] > 0, "the model proposed no false positive: nothing to veto"
+    assert not kept_fps, f"{len(kept_fps)} false positives survive the merge:\n  " + "\n  ".join(kept_fps)
+    assert not lost_tps, f"{len(lost_tps)} rule true positives lost:\n  " + "\n  ".join(lost_tps)

@@ -130,7 +130,8 @@ def test_compare_cli_malformed_input_names_the_line(pipelines, tmp_path, name, c
     data.write_text(content, encoding="utf8")
     result = run(pipelines["good"], data, "-o", tmp_path / "out", *extra)
     assert result.exit_code == 1
-    assert code in result.output and line in result.output
+    output = " ".join(result.output.split())  # wasabi wraps long paths at the terminal width
+    assert code in output and line in output
 
 
 @pytest.mark.parametrize("name,content,code,where", [

@@ -79,7 +79,7 @@ def test_project_yml_commands_have_help_deps_outputs():
         assert "deps" in command and "outputs" in command, name
         assert command["outputs"], name
     assert config["workflows"]["all"] == ["fetch-assets", "convert", "train", "assemble",
-                                          "evaluate", "compare", "package"]
+                                          "train-merge", "evaluate", "results", "compare", "package"]
     assert config["workflows"]["all-trf"][2] == "train-trf"
     for workflow in config["workflows"].values():
         assert workflow[0] == "fetch-assets"
@@ -242,9 +242,14 @@ def test_project_all_small_then_wheel_in_clean_venv(data_dir, tagger_nlp, tmp_pa
                          "--vars.base", TAGGER_PACKAGE, "--vars.max_sents", "400",
                          "--vars.max_steps", "60", "--vars.eval_frequency", "30")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
-    metrics = json.loads((project / "metrics" / "test.json").read_text(encoding="utf8"))
-    assert set(metrics["systems"]) == {"rules", "model", "combined"}
-    assert "| combined |" in (project / "metrics" / "results.md").read_text(encoding="utf8")
+    for seed in (0, 1, 2):
+        metrics = json.loads((project / "metrics" / "seeds" / str(seed) / "test.json").read_text(encoding="utf8"))
+        assert set(metrics["systems"]) == {"rules", "model", "combined"}
+        assert set(metrics["raw_text"]["systems"]) == {"rules", "model", "combined"}
+    table = (project / "metrics" / "results.md").read_text(encoding="utf8")
+    assert "| combined |" in table and " ± " in table  # mean ± sd over the three seeds
+    summary = json.loads((project / "metrics" / "results.json").read_text(encoding="utf8"))
+    assert summary["n_runs"] == 3 and "combined_minus_best_part" in summary["splits"]["test"]["words"]
     assert (project / "reports" / "compare").exists()
     wheel, package = wheel_path(project / "packages", "en_rulelang_so", "0.1.0")
     assert wheel.exists(), sorted(p.name for p in (project / "packages").rglob("*"))
@@ -282,10 +287,12 @@ print(json.dumps({{
     out = json.loads(loaded.stdout.strip().splitlines()[-1])
     assert out["installed"] is False
     assert package in out["code"] and "_vendor" in out["code"]
-    assert out["pipes"] == ["tagger", "attribute_ruler", "tok2vec", "ner", "rulelang",
-                            "rulelang_merge"]
+    assert out["pipes"] == ["tagger", "attribute_ruler", "tok2vec", "ner", "rulelang_model_scores",
+                            "rulelang", "rulelang_learned_merge"]
     assert {"Go", "Rust"} <= {text for text, _ in out["rules"]}
-    assert {("Go", "PROG_LANG"), ("Rust", "PROG_LANG")} <= set(map(tuple, out["ents"]))
+    # the learned merge decides from the rules and a 60-step model: what it keeps, one of them proposed
+    proposed = {text for text, _ in out["rules"]} | set(out["model"])
+    assert all(label == "PROG_LANG" and text in proposed for text, label in out["ents"])
 
 
 @pytest.mark.slow
@@ -324,6 +331,6 @@ def test_project_all_trf_small_on_cpu(data_dir, tagger_nlp, tmp_path):
                          "--vars.trf_max_steps", "3", "--vars.eval_frequency", "3")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
     metrics = json.loads((project / "metrics" / "trf" / "test.json").read_text(encoding="utf8"))
-    assert metrics["systems"]["model"]["components"] == ["transformer", "ner"]
+    assert metrics["systems"]["model"]["components"] == ["transformer", "ner", "rulelang_model_scores"]
     wheel, _ = wheel_path(project / "packages", "en_rulelang_so_trf", "0.1.0")
     assert wheel.exists()

@@ -314,7 +314,7 @@ def test_train_trf_few_steps_on_cpu(data_dir, tmp_path):
     ])
     assert result.exit_code == 0, result.output
     trained = spacy.load(tmp_path / "trf" / "model-last")
-    assert trained.pipe_names == ["transformer", "ner"]
+    assert trained.pipe_names == ["transformer", "ner", "spancat"]
     assert "PROG_LANG" in trained.get_pipe("ner").labels
     trained("We rewrote the Go service in Rust.")
 

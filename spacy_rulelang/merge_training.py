@@ -18,12 +18,11 @@ from tqdm import tqdm
 
 from .corpus import as_input_doc, read_gold_docs
 from .errors import Errors
+from .evaluation import system_components
 from .learned_merge import WEIGHTS_VERSION, LearnedMerge, probability
 from .rule_scores import RuleCounts
 
 LEARNED_FACTORY = "rulelang_learned_merge"
-MERGE_FACTORIES = ("rulelang_merge", LEARNED_FACTORY)
-SCORES_FACTORY = "rulelang_model_scores"
 RULE_FACTORY = "rulelang"
 N_FOLDS = 5
 C = 1.0  # inverse L2 strength of the logistic regression
@@ -46,9 +45,8 @@ def learned_merge_of(nlp: Language) -> LearnedMerge:
 
 def rule_precision_on(nlp: Language, path: Union[str, Path], batch_size: int = 256) -> Dict[str, float]:
     """Each rule's precision on a gold file, Laplace-smoothed: (tp + 1) / (tp + fp + 2)."""
-    rule_parts = [n for n in nlp.pipe_names
-                  if nlp.get_pipe_meta(n).factory not in MERGE_FACTORIES + (SCORES_FACTORY,)
-                  and nlp.get_pipe_meta(n).factory not in ("ner", "spancat", "tok2vec", "transformer")]
+    # the components the rules need: what evaluate counts as the rules system (no model, no merge)
+    rule_parts = system_components(nlp).get("rules", [])
     keys = [nlp.get_pipe_config(n).get("spans_key", "rulelang") for n in rule_parts
             if nlp.get_pipe_meta(n).factory == RULE_FACTORY]
     if not keys:

@@ -215,5 +215,9 @@ class Errors(metaclass=ErrorsWithCodes):
     E230 = ("The pipeline has no 'rulelang_learned_merge' component (its components: {names}). "
             "Assemble it with configs/assemble.cfg (or nlp.add_pipe(\"rulelang_learned_merge\") "
             "after rulelang), then fit it with `python -m spacy_rulelang train-merge`.")
+    E231 = ("{path}: cannot make {k} folds of {n} documents; pass --folds 2 or more, and at "
+            "most as many as the file has documents.")
+    E232 = ("--oof-pipeline and --oof-data pair up in order: got {n_pipes} pipelines and {n_data} "
+            "data files. Give one held-out gold file for each fold pipeline.")
     E217 = ("{path} has no gold entities to evaluate against: pass a .spacy DocBin made by "
             "`python -m spacy_rulelang convert` or a StackOverflowNER CoNLL file.")

@@ -36,12 +36,11 @@ from spacy.training import Example
 
 from .corpus import as_input_doc, read_gold_docs
 from .errors import Errors
-from .merge import spans_or_ents
+from .merge import MERGE_FACTORIES, spans_or_ents
 from .rule_scores import RuleCounts
 
 MODEL_FACTORIES = {"ner", "tok2vec", "transformer", "curated_transformer", "spancat", "span_finder",
                    "rulelang_model_scores"}
-MERGE_FACTORIES = {"rulelang_merge", "rulelang_learned_merge"}
 RULE_FACTORY = "rulelang"
 SYSTEMS = ("rules", "model", "combined")
 TOKENIZATIONS = ("words", "text")

@@ -56,6 +56,8 @@ from .settings import default_config, with_settings_signature
 from .spans import covered, token_mask
 from .extensions import register_extensions
 
+# every merge step that writes the combined doc.ents: this hand-set one (v1) and the learned one
+MERGE_FACTORIES = ("rulelang_merge", "rulelang_learned_merge")
 PREFER_OPTIONS = ("rules", "model", "longest")
 WEAK_RULES_OPTIONS = ("fallback", "need_model", "drop")
 # Priority classes: lower wins a conflict.

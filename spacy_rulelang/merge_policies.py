@@ -20,10 +20,9 @@ from spacy.training import Example
 
 from .corpus import as_input_doc, read_gold_docs
 from .errors import Errors
-from .merge import MergeSettings, merge_spans
+from .merge import MERGE_FACTORIES, MergeSettings, merge_spans
 
-MERGE_FACTORY = "rulelang_merge"
-MERGE_FACTORIES = (MERGE_FACTORY, "rulelang_learned_merge")
+MERGE_FACTORY = MERGE_FACTORIES[0]
 
 
 def score_policies(nlp: Language, path: Union[str, Path], policies: Dict[str, Dict[str, Any]],

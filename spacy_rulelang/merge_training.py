@@ -1,9 +1,15 @@
-"""Fit the learned merge on dev gold: rows of candidate features, a logistic regression,
-a threshold chosen by cross-validation on dev, and each rule's precision measured on
-train (so the precision feature is not read off the rows it is fitted on).
+"""Fit the learned merge on gold: rows of candidate features, a logistic regression,
+a threshold chosen by cross-validation, and each rule's precision measured on train (so
+the precision feature is not read off the rows it is fitted on).
 
     nlp = spacy.load("training/assembled")
-    weights, report = fit_merge(nlp, "corpus/dev.spacy", rule_precision_from="corpus/train.spacy")
+    weights, report = fit_merge(nlp, "corpus/dev.spacy", rule_precision_from="corpus/train.spacy",
+                                held_out=[("training/folds/0/assembled", "corpus/folds/0/heldout.spacy")])
+
+`held_out` adds out-of-fold rows: a pipeline whose model was trained without that part of
+train, run on it (`project folds`, the project's `train-folds`). There the model misses
+mentions as it does on new text, which dev, where it confirms nearly every rule span,
+does not show (workflow/folds.py says more).
 
 Deterministic: lbfgs on the same rows gives the same weights, and the folds are
 fixed (contiguous blocks of docs), so a rerun writes the same weights.json.
@@ -127,23 +133,58 @@ def best_threshold(probs: Sequence[float], labels: Sequence[int], unreachable: i
     return threshold, {**f1_at(probs, labels, unreachable, threshold), "best_f": best_f}
 
 
-def fit_merge(nlp: Language, path: Union[str, Path], *,
-              rule_precision_from: Optional[Union[str, Path]] = None) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    """Fit the pipeline's learned merge on the gold file `path` (dev); returns (weights, report)
-    and sets the weights on the component."""
+def _rows_with_precision(nlp: Language, path: Union[str, Path], precision: Dict[str, float]
+                         ) -> Tuple[List[Dict[str, float]], List[int], List[int], int]:
+    """candidate_rows with the rule precision table in place; the merge's own weights come
+    back afterwards, so a failed fit never leaves a half-trained merge behind."""
     merge = learned_merge_of(nlp)
-    precision = rule_precision_on(nlp, rule_precision_from) if rule_precision_from else {}
     before = merge.weights
-    # featurize reads the rule precision table from the weights; the old weights come back
-    # if the fit fails, so a failed fit never leaves a half-trained merge behind
+    # featurize reads the rule precision table from the weights
     merge.weights = {"version": WEIGHTS_VERSION, "coef": {}, "intercept": 0.0, "threshold": 0.5,
                      "rule_precision": precision}
     try:
         rows, labels, groups, unreachable = candidate_rows(nlp, merge, path)
     finally:
         merge.weights = before
-    if not rows or len(set(labels)) < 2:
-        raise ValueError(Errors.E227.format(path=path, n=len(rows),
+    return rows, labels, groups, unreachable
+
+
+HeldOut = Tuple[Union[str, Path, Language], Union[str, Path]]
+
+
+def fit_merge(nlp: Language, path: Union[str, Path], *,
+              rule_precision_from: Optional[Union[str, Path]] = None,
+              held_out: Sequence[HeldOut] = (),
+              baseline: Optional[Dict[str, Any]] = None) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """Fit the pipeline's learned merge on the gold file `path` (dev), plus the out-of-fold
+    rows of each (fold pipeline, held-out gold) in `held_out`; returns (weights, report) and
+    sets the weights on the component. Fold pipelines given as paths are loaded one at a time.
+    `baseline`: other fitted weights (say, a merge fitted on dev alone), scored on each
+    source's rows at their own threshold, beside the new fit's cross-validated figures."""
+    import spacy
+
+    merge = learned_merge_of(nlp)
+    precision = rule_precision_on(nlp, rule_precision_from) if rule_precision_from else {}
+    rows: List[Dict[str, float]] = []
+    labels: List[int] = []
+    groups: List[int] = []
+    source_of: List[int] = []
+    sources: List[Dict[str, Any]] = []
+    for source_nlp, source_path in [(nlp, path), *held_out]:
+        loaded = source_nlp if isinstance(source_nlp, Language) else spacy.load(source_nlp)
+        more_rows, more_labels, more_groups, missed = _rows_with_precision(loaded, source_path, precision)
+        offset = groups[-1] + 1 if groups else 0  # this source's docs come after the earlier ones'
+        source_of += [len(sources)] * len(more_rows)
+        rows += more_rows
+        labels += more_labels
+        groups += [g + offset for g in more_groups]
+        sources.append({"data": str(source_path),
+                        "pipeline": "" if isinstance(source_nlp, Language) else str(source_nlp),
+                        "candidates": len(more_rows), "positives": sum(more_labels),
+                        "gold_without_candidate": missed})
+    unreachable = sum(s["gold_without_candidate"] for s in sources)
+    if not rows or len(set(labels)) < 2:  # pooled: one fold may well have no right candidate
+        raise ValueError(Errors.E227.format(path=", ".join(s["data"] for s in sources), n=len(rows),
                                             kind="right" if labels and labels[0] else "wrong"))
     names = sorted({name for row in rows for name in row})
     n_docs = groups[-1] + 1
@@ -158,9 +199,18 @@ def fit_merge(nlp: Language, path: Union[str, Path], *,
         for i in held:
             oof[i] = probability(fitted, rows[i])
     threshold, cv = best_threshold(oof, labels, unreachable)
+    for i, source in enumerate(sources):  # the pooled fit's cross-validated figures, per source
+        mine = [j for j, s in enumerate(source_of) if s == i]
+        source["cross_validated"] = f1_at([oof[j] for j in mine], [labels[j] for j in mine],
+                                          source["gold_without_candidate"], threshold)
+        if baseline is not None:
+            source["baseline"] = f1_at([probability(baseline, rows[j]) for j in mine],
+                                       [labels[j] for j in mine], source["gold_without_candidate"],
+                                       baseline["threshold"])
     report = {"data": str(path), "rule_precision_from": str(rule_precision_from or ""),
               "threshold": threshold, "cross_validated": cv, "folds": N_FOLDS,
-              "candidates": len(rows), "positives": sum(labels), "gold_without_candidate": unreachable}
+              "candidates": len(rows), "positives": sum(labels), "gold_without_candidate": unreachable,
+              "sources": sources}
     weights = {"version": WEIGHTS_VERSION, **_fit(rows, labels, names), "threshold": threshold,
                "rule_precision": precision, "trained_on": report}
     merge.set_weights(weights)

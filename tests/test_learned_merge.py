@@ -15,7 +15,7 @@ from spacy.util import registry
 from typer.testing import CliRunner
 
 from spacy_rulelang.cli import app
-from spacy_rulelang.corpus import write_docbin
+from spacy_rulelang.corpus import read_gold_docs, write_docbin
 from spacy_rulelang.extensions import register_extensions
 from spacy_rulelang.learned_merge import (LearnedMerge, LearnedMergeSettings, Lexicon, MergeCandidate,
                                           check_weights, choose, collect_candidates, merge_features_v1,
@@ -473,3 +473,71 @@ def test_train_merge_and_explain_merge_cli(model_dir, gold_path, tmp_path):
     assert all({"p", "kept", "threshold", "why"} <= set(r) for r in rows)
     result = CliRunner().invoke(app, ["explain-merge", str(tmp_path / "assembled"), "C ."])
     assert result.exit_code == 1 and "E224" in result.output  # not trained yet
+
+
+# -- out-of-fold rows: folds of train, fold pipelines, fit_merge(held_out=...) -------------
+
+def test_folds_are_contiguous_blocks_that_cover_the_file(gold_path, tmp_path):
+    from spacy_rulelang.workflow.folds import write_folds
+
+    golds = [[t.text for t in d] for d in read_gold_docs(gold_path, spacy.blank("en").vocab)]
+    bounds = write_folds(gold_path, tmp_path / "folds", k=3)
+    assert bounds[0][0] == 0 and bounds[-1][1] == len(golds)
+    assert all(hi == lo2 for (_, hi), (lo2, _) in zip(bounds, bounds[1:]))
+    vocab = spacy.blank("en").vocab
+    for i, (lo, hi) in enumerate(bounds):
+        held = [[t.text for t in d] for d in read_gold_docs(tmp_path / "folds" / str(i) / "heldout.spacy", vocab)]
+        rest = [[t.text for t in d] for d in read_gold_docs(tmp_path / "folds" / str(i) / "train.spacy", vocab)]
+        assert held == golds[lo:hi] and rest == golds[:lo] + golds[hi:]
+    with pytest.raises(ValueError, match=r"\[E231\]"):
+        write_folds(gold_path, tmp_path / "bad", k=1)
+
+
+def test_fit_merge_adds_the_held_out_rows(model_dir, gold_path, fitted, tmp_path):
+    _, alone, report_alone = fitted
+    more = tmp_path / "more.spacy"
+    write_docbin(gold_docs(spacy.blank("en").vocab, MORE_GOLD), more)
+    assemble(model_dir).to_disk(tmp_path / "fold")
+    nlp = assemble(model_dir)
+    w, report = fit_merge(nlp, gold_path, rule_precision_from=gold_path,
+                          held_out=[(str(tmp_path / "fold"), more)])
+    first, second = report["sources"]
+    assert first["data"] == str(gold_path) and second["pipeline"] == str(tmp_path / "fold")
+    assert first["candidates"] == report_alone["candidates"]
+    assert report["candidates"] == first["candidates"] + second["candidates"] > report_alone["candidates"]
+    assert report["positives"] == first["positives"] + second["positives"]
+    assert {"p", "r", "f"} == set(second["cross_validated"])
+    assert w != alone and w["rule_precision"] == alone["rule_precision"]  # measured on the same file
+    again, _ = fit_merge(assemble(model_dir), gold_path, rule_precision_from=gold_path,
+                         held_out=[(spacy.load(tmp_path / "fold"), more)])
+    assert again["coef"] == w["coef"] and again["threshold"] == w["threshold"]
+    # a fold without a right candidate is fine: the pooled rows have both kinds
+    none = tmp_path / "none.spacy"
+    write_docbin(gold_docs(spacy.blank("en").vocab, [("Grade B and grade C students .", [])]), none)
+    _, report = fit_merge(assemble(model_dir), gold_path, held_out=[(str(tmp_path / "fold"), none)])
+    assert report["sources"][1]["positives"] == 0
+
+
+def test_train_merge_cli_pairs_oof_options(model_dir, gold_path, fitted, tmp_path):
+    assemble(model_dir).to_disk(tmp_path / "assembled")
+    args = ["train-merge", str(tmp_path / "assembled"), str(gold_path), "--output", str(tmp_path / "out")]
+    result = CliRunner().invoke(app, args + ["--oof-pipeline", str(tmp_path / "assembled")])
+    assert result.exit_code == 1 and "E232" in result.output and not (tmp_path / "out").exists()
+    result = CliRunner().invoke(app, args + ["--oof-pipeline", str(tmp_path / "assembled"),
+                                             "--oof-data", str(gold_path)])
+    assert result.exit_code == 0, result.output
+    saved = srsly.read_json(tmp_path / "out" / "rulelang_learned_merge" / "weights.json")
+    assert [s["data"] for s in saved["trained_on"]["sources"]] == [str(gold_path)] * 2
+    assert "rows from" in result.output and "baseline" not in result.output
+    # --baseline scores other weights on the same rows: the dev-only fit, at its threshold
+    srsly.write_json(tmp_path / "base.json", fitted[1])
+    result = CliRunner().invoke(app, args + ["--baseline", str(tmp_path / "base.json")])
+    assert result.exit_code == 0, result.output
+    assert "baseline F1" in result.output
+    source = srsly.read_json(tmp_path / "out" / "rulelang_learned_merge" / "weights.json")["trained_on"]["sources"][0]
+    assert set(source["baseline"]) == {"p", "r", "f"} and 0 < source["baseline"]["f"] <= 1
+    (tmp_path / "bad.json").write_text("{}", encoding="utf8")
+    before = (tmp_path / "out" / "rulelang_learned_merge" / "weights.json").read_text(encoding="utf8")
+    result = CliRunner().invoke(app, args + ["--baseline", str(tmp_path / "bad.json")])
+    assert result.exit_code == 1 and "E225" in result.output
+    assert (tmp_path / "out" / "rulelang_learned_merge" / "weights.json").read_text(encoding="utf8") == before

@@ -253,6 +253,17 @@ def test_project_all_small_then_wheel_in_clean_venv(data_dir, tagger_nlp, tmp_pa
     assert (project / "reports" / "compare").exists()
     wheel, package = wheel_path(project / "packages", "en_rulelang_so", "0.1.0")
     assert wheel.exists(), sorted(p.name for p in (project / "packages").rglob("*"))
+    # the oof workflow reuses what `all` made and adds the fold models and their merge
+    result = run_project(project, "oof", "--vars.data_dir", str(data_dir),
+                         "--vars.base", TAGGER_PACKAGE, "--vars.max_sents", "400",
+                         "--vars.max_steps", "60", "--vars.eval_frequency", "30")
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
+    weights = json.loads((project / "training" / "oof" / "seeds" / "0" / "rulelang_learned_merge"
+                          / "weights.json").read_text(encoding="utf8"))
+    sources = weights["trained_on"]["sources"]
+    assert [s["data"] for s in sources] == ["corpus/dev.spacy"] + [f"corpus/folds/{i}/heldout.spacy" for i in range(3)]
+    assert all("baseline" in s for s in sources)  # the main job's dev-only fit on the same rows
+    assert json.loads((project / "metrics" / "oof" / "results.json").read_text(encoding="utf8"))["n_runs"] == 3
 
     env_dir = tmp_path / "clean-venv"
     venv.create(env_dir, with_pip=True, system_site_packages=False)

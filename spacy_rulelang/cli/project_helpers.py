@@ -14,6 +14,7 @@ from wasabi import Printer
 
 from ..workflow.assets import ASSETS, UPSTREAM, fetch_assets, md5sum
 from ..workflow.base_pipeline import check_base
+from ..workflow.folds import write_folds
 from ..workflow.packaging import package_pipeline, wheel_path
 from ..workflow.transformer import DEFAULT_TRANSFORMER, resolve_transformer, train_trf
 from ._app import project_app
@@ -21,7 +22,7 @@ from ._app import project_app
 # Re-exported for code that imports them from here (tests/test_project.py).
 __all__ = ["ASSETS", "UPSTREAM", "fetch_assets", "md5sum", "check_base", "package_pipeline",
            "wheel_path", "DEFAULT_TRANSFORMER", "resolve_transformer", "train_trf",
-           "fetch_assets_cli", "check_base_cli", "train_trf_cli", "package_cli"]
+           "fetch_assets_cli", "check_base_cli", "train_trf_cli", "package_cli", "write_folds", "folds_cli"]
 
 
 @project_app.command("fetch-assets")
@@ -93,3 +94,21 @@ def package_cli(
     except (OSError, RuntimeError) as err:
         msg.fail(str(err), exits=1)
     msg.good("Built the pipeline wheel", str(wheel))
+
+
+@project_app.command("folds")
+def folds_cli(
+    # fmt: off
+    data: Path = typer.Argument(..., help="Gold file to split, e.g. corpus/train.spacy", exists=True, dir_okay=False),
+    output: Path = typer.Argument(..., help="Folder for the folds, e.g. corpus/folds", file_okay=False),
+    k: int = typer.Option(3, "--folds", "-k", help="How many folds"),
+    # fmt: on
+) -> None:
+    """Split DATA into k contiguous folds: OUTPUT/i/train.spacy (the other folds) and
+    OUTPUT/i/heldout.spacy (fold i), for out-of-fold model predictions (train-merge --oof-*)."""
+    msg = Printer()
+    try:
+        bounds = write_folds(data, output, k=k)
+    except (OSError, ValueError) as err:
+        msg.fail(str(err), exits=1)
+    msg.good(f"Wrote {k} folds of {data}", ", ".join(f"{i}: docs {lo}-{hi - 1}" for i, (lo, hi) in enumerate(bounds)))

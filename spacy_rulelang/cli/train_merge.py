@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import srsly
 import typer
@@ -20,26 +20,43 @@ def train_merge_cli(
     data: Path = typer.Argument(..., help="Gold file to fit on: dev, never test (.spacy or CoNLL)", exists=True, dir_okay=False),
     output: Path = typer.Option(..., "--output", "-o", help="Folder for the pipeline with the fitted merge", file_okay=False),
     rule_precision: Optional[Path] = typer.Option(None, "--rule-precision", help="Gold file to measure each rule's precision on (train), a feature of the merge", exists=True, dir_okay=False),
+    oof_pipelines: List[str] = typer.Option([], "--oof-pipeline", help="A fold pipeline: assembled with a model trained without --oof-data (project's train-folds); repeat, one per fold"),
+    oof_data: List[Path] = typer.Option([], "--oof-data", help="The gold held out from that fold's model (corpus/folds/N/heldout.spacy); repeat, in the same order", exists=True, dir_okay=False),
+    baseline: Optional[Path] = typer.Option(None, "--baseline", help="weights.json of another fitted merge (e.g. one fitted on dev alone), scored on the same rows for comparison", exists=True, dir_okay=False),
     # fmt: on
 ) -> None:
-    """Fit the learned merge (logistic regression; threshold by 5-fold CV) on DATA and save
-    PIPELINE with it to OUTPUT (the fit's report is in the merge's weights.json)."""
+    """Fit the learned merge (logistic regression; threshold by 5-fold CV) on DATA, plus the
+    out-of-fold rows of each --oof-pipeline on its --oof-data, and save PIPELINE with it to
+    OUTPUT (the fit's report is in the merge's weights.json)."""
     import spacy
 
+    from ..errors import Errors
+    from ..learned_merge import check_weights
     from ..merge_training import fit_merge
 
     msg = Printer()
+    if len(oof_pipelines) != len(oof_data):
+        msg.fail(Errors.E232.format(n_pipes=len(oof_pipelines), n_data=len(oof_data)), exits=1)
     try:
+        base = check_weights(srsly.read_json(baseline), str(baseline)) if baseline else None
         nlp = spacy.load(pipeline)
-        weights, report = fit_merge(nlp, data, rule_precision_from=rule_precision)
+        weights, report = fit_merge(nlp, data, rule_precision_from=rule_precision,
+                                    held_out=list(zip(oof_pipelines, oof_data)), baseline=base)
         with AtomicOutputDir(output) as out:
             nlp.to_disk(out.path("."))
     except (OSError, ValueError, ImportError) as err:
         msg.fail("Training the merge failed; the output folder was left as it was.", str(err), exits=1)
     cv = report["cross_validated"]
     msg.good(f"Fitted on {report['candidates']} candidates ({report['positives']} right); threshold "
-             f"{report['threshold']:.2f}; cross-validated on dev: P {cv['p']:.3f} R {cv['r']:.3f} "
+             f"{report['threshold']:.2f}; cross-validated: P {cv['p']:.3f} R {cv['r']:.3f} "
              f"F1 {cv['f']:.3f}", str(output))
+    if len(report["sources"]) > 1 or baseline:
+        msg.table([(s["data"], s["candidates"], s["positives"],
+                    *(f"{s[k][m]:.3f}" for k in ("cross_validated", "baseline") if k in s for m in "prf"))
+                   for s in report["sources"]],
+                  header=("rows from", "candidates", "right", "CV P", "CV R", "CV F1",
+                          *(("baseline P", "baseline R", "baseline F1") if baseline else ())),
+                  divider=True)
     top = sorted(weights["coef"].items(), key=lambda kv: -abs(kv[1]))[:12]
     msg.table([(name, f"{w:+.3f}") for name, w in top], header=("feature", "weight"), divider=True)
 

@@ -28,6 +28,7 @@ from ..atomic import AtomicOutputDir
 from ..backends import PipeJob, RayOptions, check_backend, decoded_docs, load_ray_backend
 from ..corpus import TEXT_KINDS, data_kind, pipeline_input, read_items
 from ..errors import Errors
+from ..merge import MERGE_FACTORIES
 from ..rule_source import DEFAULT_RULE_NAME, rule_name_getter
 from ..parallel import pipe_in_processes
 from .calibration import calibration_from_stats
@@ -39,7 +40,6 @@ from .report import ReportBuilder, render_example
 from .summary import SummaryStats, categories_of
 
 RULELANG_FACTORY = "rulelang"
-MERGE_FACTORIES = ("rulelang_merge", "rulelang_learned_merge")
 MERGE_MODEL_KEY = "model"  # where rulelang_merge keeps the model's own entities
 COMPARE_NAME = "rulelang_compare_run"
 GOLD_KEY = "rulelang_gold"

@@ -22,7 +22,7 @@ from ._app import project_app
 # Re-exported for code that imports them from here (tests/test_project.py).
 __all__ = ["ASSETS", "UPSTREAM", "fetch_assets", "md5sum", "check_base", "package_pipeline",
            "wheel_path", "DEFAULT_TRANSFORMER", "resolve_transformer", "train_trf",
-           "fetch_assets_cli", "check_base_cli", "train_trf_cli", "package_cli", "write_folds", "folds_cli"]
+           "fetch_assets_cli", "check_base_cli", "train_trf_cli", "package_cli", "folds_cli"]
 
 
 @project_app.command("fetch-assets")

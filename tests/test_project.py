@@ -339,7 +339,8 @@ def test_project_all_trf_small_on_cpu(data_dir, tagger_nlp, tmp_path):
     project = copy_project(tmp_path / "project")
     result = run_project(project, "all-trf", "--vars.data_dir", str(data_dir),
                          "--vars.base", TAGGER_PACKAGE, "--vars.max_sents", "150",
-                         "--vars.trf_max_steps", "3", "--vars.eval_frequency", "3")
+                         "--vars.trf_max_steps", "3", "--vars.eval_frequency", "3",
+                         "--vars.trf_accumulate_gradient", "1")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
     metrics = json.loads((project / "metrics" / "trf" / "test.json").read_text(encoding="utf8"))
     assert metrics["systems"]["model"]["components"] == ["transformer", "ner", "rulelang_model_scores"]

@@ -137,7 +137,7 @@ class Errors(metaclass=ErrorsWithCodes):
     E160 = ("Unknown --missing mode {mode!r}. Allowed: {allowed}, or several joined by '+' "
             "(e.g. undecided+rejected:pos_check).")
     E161 = ("The pipeline has no 'rulelang' component (its components: {names}); weak labels "
-            "are its spans. Load it with spacy_rulelang.pipeline.load_with_rulelang, or pass a "
+            "are its spans. Load it with spacy_rulelang.io.pipeline.load_with_rulelang, or pass a "
             "pipeline name to `weak-label`, which adds the component.")
 
     # --- backends: where the pipeline runs (E170-E179) ---

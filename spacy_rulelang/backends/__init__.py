@@ -18,8 +18,8 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-from ..corpus import pipeline_input
-from ..errors import Errors
+from spacy_rulelang.io.corpus import pipeline_input
+from spacy_rulelang.errors import Errors
 
 BACKENDS = ("local", "ray")
 RAY_EXTRA = 'pip install "spacy-rulelang[ray]"'

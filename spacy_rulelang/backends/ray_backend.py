@@ -28,10 +28,10 @@ import spacy
 from ray.data import ActorPoolStrategy, DataContext, Dataset
 from spacy.vocab import Vocab
 
-from ..corpus import check_parquet_texts, read_items
-from ..errors import Errors
-from ..parallel import _sigterm_as_exit
-from . import PipeJob, RayOptions, decode_item, encode_item, exit_once_for_tests
+from spacy_rulelang.io.corpus import check_parquet_texts, read_items
+from spacy_rulelang.errors import Errors
+from spacy_rulelang.io.parallel import _sigterm_as_exit
+from spacy_rulelang.backends import PipeJob, RayOptions, decode_item, encode_item, exit_once_for_tests
 
 Rows = Iterator[Tuple[bytes, str]]
 READ_BLOCK_BYTES = 1024 ** 2

@@ -1,14 +1,14 @@
 """Command line: `python -m spacy_rulelang COMMAND` (or `spacy-rulelang COMMAND`)."""
-from ._app import app
+from spacy_rulelang.cli._app import app
 
 # Importing a module registers its commands on `app`.
-from . import tag, convert, benchmark  # noqa: E402,F401  rule component
-from . import compare, backend_check  # noqa: E402,F401  comparison stage (and its backends)
-from . import apply  # noqa: E402,F401  review decisions back into data
-from . import evaluate, project_helpers, loop  # noqa: E402,F401  project workflow
-from . import catalogue  # noqa: E402,F401  catalogue build from Linguist (under `project`)
-from . import weak_label  # noqa: E402,F401  weak labels for a bootstrapped NER
-from . import train_merge  # noqa: E402,F401  the learned merge
+from spacy_rulelang.cli import tag, convert, benchmark  # noqa: E402,F401  rule component
+from spacy_rulelang.cli import compare, backend_check  # noqa: E402,F401  comparison stage (and its backends)
+from spacy_rulelang.cli import apply  # noqa: E402,F401  review decisions back into data
+from spacy_rulelang.cli import evaluate, project_helpers, review_loop  # noqa: E402,F401  project workflow
+from spacy_rulelang.cli import build_catalogue  # noqa: E402,F401  catalogue build from Linguist (under `project`)
+from spacy_rulelang.cli import weak_label  # noqa: E402,F401  weak labels for a bootstrapped NER
+from spacy_rulelang.cli import train_merge  # noqa: E402,F401  the learned merge
 
 
 def main() -> None:

@@ -12,8 +12,8 @@ from typing import Dict, Optional
 import typer
 from wasabi import Printer
 
-from ..review.run import run_apply
-from ._app import app
+from spacy_rulelang.review.run import run_apply
+from spacy_rulelang.cli._app import app
 
 
 @app.command("apply")

@@ -18,11 +18,11 @@ import typer
 from spacy.language import Language
 from wasabi import Printer
 
-from ..atomic import atomic_file
-from ..backends import RayOptions, load_ray_backend
-from ..compare.runner import OUTPUT_FILES, load_pipeline, run_compare
-from ._app import app
-from ._backend import ADDRESS, BLOCK_SIZE, NUM_CPUS, NUM_GPUS, ray_options
+from spacy_rulelang.io.atomic import atomic_file
+from spacy_rulelang.backends import RayOptions, load_ray_backend
+from spacy_rulelang.compare.runner import OUTPUT_FILES, load_pipeline, run_compare
+from spacy_rulelang.cli._app import app
+from spacy_rulelang.cli._options import ADDRESS, BLOCK_SIZE, NUM_CPUS, NUM_GPUS, ray_options
 
 Digests = List[Tuple[str, bool, str, str]]  # file, identical, sha256 local, sha256 ray
 
@@ -97,7 +97,7 @@ def benchmark_ray(nlp: Language, pipeline: str, data: Path, *, repeat: int,
 
 
 def _peak_mb() -> float:
-    from .compare import _peak_mb as peak  # one definition of the driver's peak RSS
+    from spacy_rulelang.cli.compare import _peak_mb as peak  # one definition of the driver's peak RSS
 
     return peak()
 

@@ -8,9 +8,9 @@ import srsly
 import typer
 from wasabi import msg
 
-from ..benchmark import doc_length_scaling, lazy_pos_speed, load_gold, matcher_speed, score_gazetteer, score_rules
-from ..pipeline import load_with_rulelang
-from ._app import app
+from spacy_rulelang.scoring.rule_benchmark import doc_length_scaling, lazy_pos_speed, load_gold, matcher_speed, score_gazetteer, score_rules
+from spacy_rulelang.io.pipeline import load_with_rulelang
+from spacy_rulelang.cli._app import app
 
 
 def run_benchmark(data: Path, pipeline: str, pos_model: Optional[str] = None, limit: Optional[int] = None,

@@ -18,14 +18,14 @@ import typer
 from spacy.util import import_file
 from wasabi import Printer
 
-from ..atomic import atomic_file
-from ..compare.core import CATEGORIES
-from ..compare.runner import OUTPUT_FILES, _raw_items, load_pipeline, run_compare
-from ..corpus import data_kind
-from ..errors import Errors
-from ..rule_source import DEFAULT_RULE_NAME
-from ._app import app
-from ._backend import ADDRESS, BACKEND, BLOCK_SIZE, NUM_CPUS, NUM_GPUS, WORKERS, ray_options
+from spacy_rulelang.io.atomic import atomic_file
+from spacy_rulelang.compare.core import CATEGORIES
+from spacy_rulelang.compare.runner import OUTPUT_FILES, _raw_items, load_pipeline, run_compare
+from spacy_rulelang.io.corpus import data_kind
+from spacy_rulelang.errors import Errors
+from spacy_rulelang.compare.rule_names import DEFAULT_RULE_NAME
+from spacy_rulelang.cli._app import app
+from spacy_rulelang.cli._options import ADDRESS, BACKEND, BLOCK_SIZE, NUM_CPUS, NUM_GPUS, WORKERS, ray_options
 
 BENCHMARK_MIN_DOCS = 100_000
 CHECKPOINTS = (0.1, 0.25, 0.5, 0.75, 1.0)
@@ -168,7 +168,7 @@ def _benchmark_ray(pipeline: str, data: Path, *, repeat: int, min_docs: int, n_p
     nlp, _ = load_pipeline(pipeline, model_key)
     n_sentences, repeat = _passes(nlp, data, repeat, min_docs)
     msg.info(f"{n_sentences} sentences x {repeat} = {n_sentences * repeat} docs")
-    from .backend_check import benchmark_ray
+    from spacy_rulelang.cli.backend_check import benchmark_ray
 
     return benchmark_ray(nlp, pipeline, data, repeat=repeat, worker_counts=counts,
                          options=options, n_process=n_process, msg=msg, model_key=model_key,

@@ -8,8 +8,8 @@ import spacy
 import typer
 from wasabi import msg
 
-from ..corpus import read_conll, write_docbin
-from ._app import app
+from spacy_rulelang.io.corpus import read_conll, write_docbin
+from spacy_rulelang.cli._app import app
 
 
 def parse_label_map(items: List[str]) -> Dict[str, str]:

@@ -8,10 +8,10 @@ import srsly
 import typer
 from wasabi import Printer
 
-from ..atomic import AtomicOutputDir
-from ..errors import Errors
-from ..evaluation import SYSTEMS, evaluate_pipeline, results_table, split_name, summarize_runs
-from ._app import app, project_app
+from spacy_rulelang.io.atomic import AtomicOutputDir
+from spacy_rulelang.errors import Errors
+from spacy_rulelang.scoring.evaluation import SYSTEMS, evaluate_pipeline, results_table, split_name, summarize_runs
+from spacy_rulelang.cli._app import app, project_app
 
 
 @app.command("evaluate")
@@ -85,8 +85,8 @@ def evaluate_merge_cli(
     """P/R/F1 of several merge policies on one gold file (tune on dev, not on test)."""
     import spacy
 
-    from ..merge_policies import score_policies
-    from ..textfiles import read_text
+    from spacy_rulelang.merge.policies import score_policies
+    from spacy_rulelang.io.textfiles import read_text
 
     msg = Printer()
     try:

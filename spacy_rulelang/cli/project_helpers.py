@@ -12,12 +12,12 @@ from typing import Optional
 import typer
 from wasabi import Printer
 
-from ..workflow.assets import ASSETS, UPSTREAM, fetch_assets, md5sum
-from ..workflow.base_pipeline import check_base
-from ..workflow.folds import write_folds
-from ..workflow.packaging import package_pipeline, wheel_path
-from ..workflow.transformer import DEFAULT_TRANSFORMER, resolve_transformer, train_trf
-from ._app import project_app
+from spacy_rulelang.workflow.assets import ASSETS, UPSTREAM, fetch_assets, md5sum
+from spacy_rulelang.workflow.base_pipeline import check_base
+from spacy_rulelang.workflow.folds import write_folds
+from spacy_rulelang.workflow.packaging import package_pipeline, wheel_path
+from spacy_rulelang.workflow.transformer import DEFAULT_TRANSFORMER, resolve_transformer, train_trf
+from spacy_rulelang.cli._app import project_app
 
 # Re-exported for code that imports them from here (tests/test_project.py).
 __all__ = ["ASSETS", "UPSTREAM", "fetch_assets", "md5sum", "check_base", "package_pipeline",

@@ -11,10 +11,10 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from wasabi import msg
 
-from ..backends import PipeJob, decoded_docs, load_ray_backend
-from ..pipeline import NO_TAGGER, load_with_rulelang
-from ._app import app
-from ._backend import ADDRESS, BACKEND, BLOCK_SIZE, NUM_CPUS, NUM_GPUS, WORKERS, ray_options
+from spacy_rulelang.backends import PipeJob, decoded_docs, load_ray_backend
+from spacy_rulelang.io.pipeline import NO_TAGGER, load_with_rulelang
+from spacy_rulelang.cli._app import app
+from spacy_rulelang.cli._options import ADDRESS, BACKEND, BLOCK_SIZE, NUM_CPUS, NUM_GPUS, WORKERS, ray_options
 
 
 def read_texts(lines: Iterable[str]) -> Iterator[str]:

@@ -9,8 +9,8 @@ import srsly
 import typer
 from wasabi import Printer
 
-from ..atomic import AtomicOutputDir
-from ._app import app
+from spacy_rulelang.io.atomic import AtomicOutputDir
+from spacy_rulelang.cli._app import app
 
 
 @app.command("train-merge")
@@ -30,9 +30,9 @@ def train_merge_cli(
     OUTPUT (the fit's report is in the merge's weights.json)."""
     import spacy
 
-    from ..errors import Errors
-    from ..learned_merge import check_weights
-    from ..merge_training import fit_merge
+    from spacy_rulelang.errors import Errors
+    from spacy_rulelang.merge.learned import check_weights
+    from spacy_rulelang.merge.fit import fit_merge
 
     msg = Printer()
     if len(oof_pipelines) != len(oof_data):
@@ -73,7 +73,7 @@ def explain_merge_cli(
     moved it most (weight x value)."""
     import spacy
 
-    from ..merge_training import learned_merge_of
+    from spacy_rulelang.merge.fit import learned_merge_of
 
     msg = Printer()
     try:

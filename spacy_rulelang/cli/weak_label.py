@@ -9,14 +9,14 @@ import typer
 from spacy.tokens import Doc
 from wasabi import Printer
 
-from ..backends import decoded_docs, load_ray_backend
-from ..corpus import data_kind, write_docbin
-from ..errors import Errors
-from ..pipeline import NO_TAGGER, load_with_rulelang
-from ..weak_labels import (DEFAULT_MISSING, MissingPolicy, input_docs, weak_label_docs,
+from spacy_rulelang.backends import decoded_docs, load_ray_backend
+from spacy_rulelang.io.corpus import data_kind, write_docbin
+from spacy_rulelang.errors import Errors
+from spacy_rulelang.io.pipeline import NO_TAGGER, load_with_rulelang
+from spacy_rulelang.review.weak_supervision import (DEFAULT_MISSING, MissingPolicy, input_docs, weak_label_docs,
                            weak_label_job)
-from ._app import app
-from ._backend import ADDRESS, BACKEND, BLOCK_SIZE, NUM_CPUS, NUM_GPUS, WORKERS, ray_options
+from spacy_rulelang.cli._app import app
+from spacy_rulelang.cli._options import ADDRESS, BACKEND, BLOCK_SIZE, NUM_CPUS, NUM_GPUS, WORKERS, ray_options
 
 
 @app.command("weak-label")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Dict
 
-from ..rule_scores import NO_RULE
-from .summary import SummaryStats
+from spacy_rulelang.scoring.rule_scores import NO_RULE
+from spacy_rulelang.compare.summary import SummaryStats
 
 CALIBRATION_VERSION = 1
 

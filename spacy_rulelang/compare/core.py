@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from ..errors import Errors
-from ..rule_source import rule_name_getter
-from ..spans import overlap
+from spacy_rulelang.errors import Errors
+from spacy_rulelang.compare.rule_names import rule_name_getter
+from spacy_rulelang.io.spans import overlap
 
 SpanTuple = Tuple[int, int, str]  # token start, token end (exclusive), label
 

@@ -25,7 +25,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from murmurhash.mrmr import hash as murmur
 
-from .core import Disagreement, SpanTuple
+from spacy_rulelang.compare.core import Disagreement, SpanTuple
 
 INPUT_HASH_KEYS: Tuple[str, ...] = ("text", "image", "html", "input")
 TASK_HASH_KEYS: Tuple[str, ...] = ("spans", "label", "options", "arcs")

@@ -30,8 +30,8 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from ..rule_scores import RuleCounts
-from .core import Disagreement
+from spacy_rulelang.scoring.rule_scores import RuleCounts
+from spacy_rulelang.compare.core import Disagreement
 
 UNKNOWN_CONFIDENCE = 0.5
 

@@ -29,9 +29,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from spacy import displacy
 
-from ..spans import overlap
-from .core import CATEGORIES, Disagreement, SpanTuple
-from .export import Token, describe
+from spacy_rulelang.io.spans import overlap
+from spacy_rulelang.compare.core import CATEGORIES, Disagreement, SpanTuple
+from spacy_rulelang.compare.export import Token, describe
 
 CATEGORY_COLORS = {"rule_only": "#fdd692", "model_only": "#aee9f0", "boundary": "#f5b0c9",
                    "label": "#c9b7f5", "suspect_label": "#ff8c69"}

@@ -24,20 +24,20 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from tqdm import tqdm
 
-from ..atomic import AtomicOutputDir
-from ..backends import PipeJob, RayOptions, check_backend, decoded_docs, load_ray_backend
-from ..corpus import TEXT_KINDS, data_kind, pipeline_input, read_items
-from ..errors import Errors
-from ..merge import MERGE_FACTORIES
-from ..rule_source import DEFAULT_RULE_NAME, rule_name_getter
-from ..parallel import pipe_in_processes
-from .calibration import calibration_from_stats
-from .component import read_disagreements
-from .core import Disagreement, SpanTuple, restrict_labels
-from .export import example_tasks, token_offsets
-from .ranking import RankCounts, Ranker, example_priority
-from .report import ReportBuilder, render_example
-from .summary import SummaryStats, categories_of
+from spacy_rulelang.io.atomic import AtomicOutputDir
+from spacy_rulelang.backends import PipeJob, RayOptions, check_backend, decoded_docs, load_ray_backend
+from spacy_rulelang.io.corpus import TEXT_KINDS, data_kind, pipeline_input, read_items
+from spacy_rulelang.errors import Errors
+from spacy_rulelang.io.pipeline import MERGE_FACTORIES
+from spacy_rulelang.compare.rule_names import DEFAULT_RULE_NAME, rule_name_getter
+from spacy_rulelang.io.parallel import pipe_in_processes
+from spacy_rulelang.compare.calibration import calibration_from_stats
+from spacy_rulelang.compare.pipe import read_disagreements
+from spacy_rulelang.compare.core import Disagreement, SpanTuple, restrict_labels
+from spacy_rulelang.compare.export import example_tasks, token_offsets
+from spacy_rulelang.compare.ranking import RankCounts, Ranker, example_priority
+from spacy_rulelang.compare.report import ReportBuilder, render_example
+from spacy_rulelang.compare.summary import SummaryStats, categories_of
 
 RULELANG_FACTORY = "rulelang"
 MERGE_MODEL_KEY = "model"  # where rulelang_merge keeps the model's own entities
@@ -278,7 +278,7 @@ def load_prepared(pipeline: str, model_key: Optional[str], rules_key: Optional[s
     """The pipeline as `compare` runs it (what each ray worker loads): the --code file
     imported, loaded by `load_pipeline` and `prepare`d with the comparison component."""
     if code is not None:
-        from ..cli.compare import import_code  # the CLI's loader, with its error message
+        from spacy_rulelang.cli.compare import import_code  # the CLI's loader, with its error message
 
         import_code(Path(code))
     nlp, _ = load_pipeline(pipeline, model_key, rules_key)

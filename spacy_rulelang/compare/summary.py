@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Dict, Iterable, List, Optional, Sequence
 
-from ..rule_scores import RuleCounts, RuleSpan, ratio as _ratio
-from .core import CATEGORIES, GOLD_SIDES, Disagreement, SpanTuple
+from spacy_rulelang.scoring.rule_scores import RuleCounts, RuleSpan, ratio as _ratio
+from spacy_rulelang.compare.core import CATEGORIES, GOLD_SIDES, Disagreement, SpanTuple
 
 
 def _prf(tp: int, n_pred: int, n_gold: int) -> Dict[str, object]:

@@ -11,8 +11,8 @@ from typing import Dict, List, Union
 
 from spacy.tokens import Doc
 
-from ..errors import Errors
-from .decision import Decision, Where
+from spacy_rulelang.errors import Errors
+from spacy_rulelang.review.decision import Decision, Where
 
 
 def _squeeze(text: str) -> str:

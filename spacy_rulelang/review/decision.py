@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Optional, Sequence, Tuple, Union
 
-from ..compare.core import SpanTuple
-from ..errors import Errors
+from spacy_rulelang.compare.core import SpanTuple
+from spacy_rulelang.errors import Errors
 
 RULES, MODEL, BOTH_WRONG, GOLD_WRONG, SKIP = "rules", "model", "both_wrong", "gold_wrong", "skip"
 DECISIONS: Tuple[str, ...] = (RULES, MODEL, BOTH_WRONG, GOLD_WRONG, SKIP)

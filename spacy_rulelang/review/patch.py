@@ -18,13 +18,13 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 import spacy
 
-from ..candidates import CandidateFinder
-from ..catalogue import Entry, check_unique_aliases, parse_entry
-from ..compare.core import BOUNDARY, SpanTuple
-from ..conventions import Conventions
-from ..spans import overlap
-from .apply import Applied
-from .decision import BOTH_WRONG, GOLD_WRONG
+from spacy_rulelang.ruler.candidates import CandidateFinder
+from spacy_rulelang.catalogue.load import Entry, check_unique_aliases, parse_entry
+from spacy_rulelang.compare.core import BOUNDARY, SpanTuple
+from spacy_rulelang.ruler.conventions import Conventions
+from spacy_rulelang.io.spans import overlap
+from spacy_rulelang.review.gold_edits import Applied
+from spacy_rulelang.review.decision import BOTH_WRONG, GOLD_WRONG
 
 
 def slug(name: str) -> str:

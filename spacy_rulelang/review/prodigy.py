@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional
 
-from .decision import (GOLD_FIXED, GOLD_WRONG, MODEL, RULES, SKIP, SYSTEMS, Decision, Spans,
+from spacy_rulelang.review.decision import (GOLD_FIXED, GOLD_WRONG, MODEL, RULES, SKIP, SYSTEMS, Decision, Spans,
                        Where, bad_value, check_target, is_index, problem)
 
 ANSWERS = ("accept", "reject", "ignore")

@@ -11,9 +11,9 @@ from typing import Dict, Sequence
 
 from spacy.tokens import Doc
 
-from ..compare.core import SpanTuple
-from ..compare.export import prodigy_spans, prodigy_tokens, token_offsets
-from .apply import Applied
+from spacy_rulelang.compare.core import SpanTuple
+from spacy_rulelang.compare.export import prodigy_spans, prodigy_tokens, token_offsets
+from spacy_rulelang.review.gold_edits import Applied
 
 
 def dumps(record: Dict) -> str:

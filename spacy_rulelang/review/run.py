@@ -16,17 +16,17 @@ from typing import Dict, Iterator, List, Optional, Union
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
-from ..atomic import AtomicOutputDir
-from ..catalogue import entries_to_jsonl, load_catalogue
-from ..compare.core import SpanTuple
-from ..corpus import data_kind, read_gold_docs, write_docbin
-from ..errors import Errors
-from .apply import Applied, apply_to_gold, check_consistent
-from .checks import check_against_doc, check_known_docs
-from .decision import RULES, Decision
-from .decisions import read_decisions
-from .patch import PatchBuilder, catalogue_effects, check_loads
-from .records import audit_record, dumps, training_example
+from spacy_rulelang.io.atomic import AtomicOutputDir
+from spacy_rulelang.catalogue.load import entries_to_jsonl, load_catalogue
+from spacy_rulelang.compare.core import SpanTuple
+from spacy_rulelang.io.corpus import data_kind, read_gold_docs, write_docbin
+from spacy_rulelang.errors import Errors
+from spacy_rulelang.review.gold_edits import Applied, apply_to_gold, check_consistent
+from spacy_rulelang.review.checks import check_against_doc, check_known_docs
+from spacy_rulelang.review.decision import RULES, Decision
+from spacy_rulelang.review.reader import read_decisions
+from spacy_rulelang.review.patch import PatchBuilder, catalogue_effects, check_loads
+from spacy_rulelang.review.records import audit_record, dumps, training_example
 
 OUTPUT_FILES = ("corrected.spacy", "catalogue_patch.jsonl", "model_errors.jsonl", "audit.jsonl")
 Where = Union[str, Path]

@@ -10,7 +10,7 @@ from typing import Dict, Optional
 
 from wasabi import Printer
 
-from ..errors import Errors
+from spacy_rulelang.errors import Errors
 
 UPSTREAM = ("https://raw.githubusercontent.com/jeniyat/StackOverflowNER/"
             "d1f408d235fcfbb268f028ef53162398ecb8a328/resources/annotated_ner_data/StackOverflow/")

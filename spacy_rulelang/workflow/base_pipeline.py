@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List
 
-from ..errors import Errors
+from spacy_rulelang.errors import Errors
 
 POS_COMPONENTS = ("tagger", "attribute_ruler")
 

@@ -19,8 +19,8 @@ from typing import List, Tuple, Union
 
 from spacy.vocab import Vocab
 
-from ..corpus import read_gold_docs, write_docbin
-from ..errors import Errors
+from spacy_rulelang.io.corpus import read_gold_docs, write_docbin
+from spacy_rulelang.errors import Errors
 
 
 def fold_bounds(n_docs: int, k: int) -> List[Tuple[int, int]]:

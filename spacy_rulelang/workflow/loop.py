@@ -28,9 +28,9 @@ import srsly
 from spacy.tokens import Doc
 from wasabi import Printer
 
-from ..compare.export import prodigy_spans, prodigy_tokens, set_hashes, token_offsets
-from ..corpus import read_gold_docs
-from ..evaluation import evaluate_pipeline
+from spacy_rulelang.compare.export import prodigy_spans, prodigy_tokens, set_hashes, token_offsets
+from spacy_rulelang.io.corpus import read_gold_docs
+from spacy_rulelang.scoring.evaluation import evaluate_pipeline
 
 SYSTEMS = ("rules", "model", "combined")
 
@@ -155,8 +155,8 @@ class Loop:
 
     def skweak(self) -> dict:
         """skweak's HMM over the same rules (and a gazetteer), no review, the same training."""
-        from ..pipeline import load_with_rulelang
-        from .skweak_labels import write_skweak_labels
+        from spacy_rulelang.io.pipeline import load_with_rulelang
+        from spacy_rulelang.workflow.skweak_baseline import write_skweak_labels
 
         nlp = load_with_rulelang(self.s.base, {"write_ents": False})
         corpus = self.s.output / "skweak" / "train.spacy"

@@ -12,7 +12,7 @@ from typing import List, Optional, Tuple
 import srsly
 from wasabi import Printer
 
-from ..errors import Errors
+from spacy_rulelang.errors import Errors
 
 DIST_NAME = "spacy-rulelang"
 PACKAGE_NAME = "spacy_rulelang"

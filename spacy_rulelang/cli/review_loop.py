@@ -1,0 +1,65 @@
+"""`project loop`: measure what each turn of review is worth (see workflow/loop.py)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List
+
+import typer
+from wasabi import Printer
+
+from spacy_rulelang.workflow.loop import Loop, LoopSettings, table, write_results
+from spacy_rulelang.cli._app import project_app
+
+
+@project_app.command("loop")
+def loop_cli(
+    # fmt: off
+    train_gold: Path = typer.Argument(..., help="Gold of the split under review (the simulated reviewer's answers), e.g. corpus/train.spacy", exists=True),
+    weak_train: Path = typer.Argument(..., help="The rules' labels of the same texts, e.g. corpus/weak/train.spacy", exists=True),
+    weak_dev: Path = typer.Argument(..., help="The rules' labels of dev, for early stopping", exists=True),
+    eval_data: Path = typer.Argument(..., help="The reporting split, e.g. corpus/test.spacy", exists=True),
+    first_model: Path = typer.Argument(..., help="The bootstrap model, e.g. training/bootstrap/model-best", exists=True),
+    output: Path = typer.Option(Path("training/loop"), "--output", "-o", help="Models, decisions and corrected corpora"),
+    metrics: Path = typer.Option(Path("metrics/loop"), "--metrics", help="loop.json and loop.md"),
+    base: str = typer.Option("en_core_web_sm", "--base", help="POS base pipeline for assembling"),
+    budgets: str = typer.Option("50,100,200", "--budgets", help="Examples reviewed in each turn"),
+    max_steps: int = typer.Option(1000, "--max-steps", help="Training steps of each model (the same for all)"),
+    seed: int = typer.Option(0, "--seed", help="Training seed and the random baseline's seed"),
+    skweak: bool = typer.Option(True, "--skweak/--no-skweak", help="Add skweak's HMM over the same rules (pip install \"spacy-rulelang[loop]\")"),
+    # fmt: on
+) -> None:
+    """Ranked review vs random review at the same budgets, skweak, and the gold ceiling."""
+    from spacy_rulelang.compare.runner import load_pipeline, run_compare
+    from spacy_rulelang.review import run_apply
+
+    msg = Printer()
+    try:
+        sizes: List[int] = [int(b) for b in budgets.split(",") if b.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1 or max_steps < 1:
+        msg.fail(f"--budgets takes positive numbers of examples, e.g. 50,100,200 (got {budgets!r}); "
+                 f"--max-steps must be at least 1 (got {max_steps}).", exits=1)
+    settings = LoopSettings(train_gold, weak_train, weak_dev, eval_data, first_model, base, output,
+                            budgets=sizes, max_steps=max_steps, seed=seed)
+
+    def compare(pipeline: Path, data: Path, out: Path) -> None:
+        nlp, _ = load_pipeline(str(pipeline))
+        run_compare(nlp, data, out, pipeline=str(pipeline), use_gold=False, show_progress=False)
+
+    def apply(decisions: Path, corpus: Path, out: Path) -> None:
+        run_apply(decisions, corpus, out)
+
+    try:
+        loop = Loop(settings, apply, compare, msg)
+        rows = [loop.start()]
+        rows += loop.turns("ranked")
+        rows += loop.turns("random")
+        if skweak:
+            rows.append(loop.skweak())
+        rows.append(loop.ceiling())
+    except (OSError, ValueError, RuntimeError, ImportError) as err:
+        msg.fail("The loop stopped.", str(err), exits=1)
+    write_results(rows, metrics)
+    print(table(rows))
+    msg.good(f"Wrote {metrics / 'loop.md'}")

@@ -1,0 +1,286 @@
+"""Run a pipeline over a stream in worker processes: input order, bounded memory, failing fast.
+
+Why not `nlp.pipe(n_process=N)`: when a component raises inside one of spaCy's
+workers, the parent can wait forever in `proc.join()`, and after Ctrl-C the
+parent hangs with its workers orphaned. Here the parent only ever blocks in one
+`multiprocessing.connection.wait` (on the workers' result pipes and process
+sentinels, with a timeout), so a failed batch, a dead worker, a stalled worker,
+Ctrl-C, SIGTERM or a consumer that stops early all end the same way: every
+worker is terminated and joined, then the error propagates.
+
+    for doc, context in pipe_in_processes(nlp, ((text, i) for i, text in enumerate(texts)),
+                                          n_process=2, batch_size=64):
+        ...
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import signal
+import threading
+import time
+import traceback
+from contextlib import contextmanager
+from multiprocessing import get_context
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, TypeVar, Union
+
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.tokens.underscore import Underscore
+from spacy.util import minibatch
+
+from spacy_rulelang.errors import Errors
+
+__all__ = ["DEFAULT_TIMEOUT", "pipe_in_processes"]
+
+C = TypeVar("C")
+DEFAULT_TIMEOUT = 600.0  # seconds without any result from the workers: a stalled worker
+JOIN_TIMEOUT = 5.0  # seconds a stopping worker gets before it is killed
+IDLE_POLL = 1.0  # seconds between a worker's checks that its parent is still alive
+_STOP = pickle.dumps(None)
+
+
+def pipe_in_processes(nlp: Language, items: Iterable[Tuple[Union[str, Doc], C]], *,
+                      n_process: int, batch_size: int,
+                      timeout: Optional[float] = DEFAULT_TIMEOUT) -> Iterator[Tuple[Doc, C]]:
+    """Like `nlp.pipe(items, as_tuples=True, n_process=n_process, batch_size=batch_size)`:
+    yields (doc, context) in input order. Doc inputs keep their doc.spans and user_data.
+
+    With n_process > 1, an exception in a component raises E140 (with the worker's
+    error), a worker that dies or sends nothing for `timeout` seconds (None: no
+    limit) raises E141. At most 2 * n_process batches are in flight.
+    """
+    for setting, value in (("n_process", n_process), ("batch_size", batch_size)):
+        if value < 1:
+            raise ValueError(Errors.E103.format(setting=setting, minimum=1, value=value))
+    if n_process == 1:
+        return iter(nlp.pipe(items, as_tuples=True, batch_size=batch_size))
+    return _pipe_in_workers(nlp, items, n_process, batch_size, timeout)
+
+
+def _pipe_in_workers(nlp: Language, items: Iterable[Tuple[Union[str, Doc], C]], n_process: int,
+                     batch_size: int, timeout: Optional[float]) -> Iterator[Tuple[Doc, C]]:
+    pool = _Pool(nlp, n_process, timeout)
+    done = False
+    try:
+        with _sigterm_as_exit():
+            contexts: Dict[int, List[C]] = {}
+            results: Dict[int, List[bytes]] = {}
+            batches = enumerate(minibatch(items, batch_size))
+            n_sent = n_yielded = 0
+            exhausted = False
+            while True:
+                while not exhausted and n_sent - n_yielded < 2 * n_process:
+                    batch = next(batches, None)
+                    if batch is None:
+                        exhausted = True
+                        break
+                    seq, pairs = batch
+                    contexts[seq] = [context for _, context in pairs]
+                    pool.submit(seq, [item.to_bytes() if isinstance(item, Doc) else item
+                                      for item, _ in pairs])
+                    n_sent += 1
+                if n_yielded == n_sent:
+                    break
+                while n_yielded not in results:
+                    seq, data = pool.receive()
+                    results[seq] = data
+                for data, context in zip(results.pop(n_yielded), contexts.pop(n_yielded)):
+                    yield Doc(nlp.vocab).from_bytes(data), context
+                n_yielded += 1
+            done = True
+    finally:
+        pool.stop(graceful=done)
+
+
+class _RemoteTraceback(Exception):
+    """The worker's traceback, chained to E140 so that it shows when debugging."""
+
+
+class _Worker:
+    """One process, a pipe each way, and a sender thread so the parent never blocks on a send."""
+
+    def __init__(self, index: int, process: BaseProcess, tasks: Connection,
+                 results: Connection) -> None:
+        self.index = index
+        self.process = process
+        self.tasks = tasks
+        self.results = results
+        self.outstanding = 0
+        self.outbox: "queue.SimpleQueue[bytes]" = queue.SimpleQueue()
+        self.sender = threading.Thread(target=self._send_loop, daemon=True,
+                                       name=f"rulelang-sender-{index}")
+
+    def _send_loop(self) -> None:
+        while True:
+            data = self.outbox.get()
+            try:
+                self.tasks.send_bytes(data)
+            except OSError:  # the worker is gone; the parent sees it through its sentinel
+                return
+            if data is _STOP:
+                return
+
+    def death(self) -> str:
+        code = self.process.exitcode
+        if code is not None and code < 0:
+            try:
+                how = f"was killed by {signal.Signals(-code).name}"
+            except ValueError:
+                how = f"was killed by signal {-code}"
+        else:
+            how = f"exited with code {code}"
+        return f"worker {self.index} (pid {self.process.pid}) {how}"
+
+
+class _Pool:
+    def __init__(self, nlp: Language, n_process: int, timeout: Optional[float]) -> None:
+        self.n_process = n_process
+        self.timeout = timeout
+        self.workers: List[_Worker] = []
+        # The default context (fork on Linux) inherits the nlp, the registered
+        # components (also those from --code) and the underscore extensions. With
+        # spawn/forkserver the nlp is pickled and the components must be importable.
+        ctx = get_context()
+        state = Underscore.get_state()
+        try:
+            for index in range(n_process):
+                task_recv, task_send = ctx.Pipe(duplex=False)
+                result_recv, result_send = ctx.Pipe(duplex=False)
+                # Ends the child must not keep: another worker's pipes would hide
+                # that worker's death (no EOF) and keep its pipes open.
+                inherited = [end for w in self.workers for end in (w.tasks, w.results)]
+                process = ctx.Process(target=_work, name=f"rulelang-worker-{index}", daemon=True,
+                                      args=(nlp, state, task_recv, result_send, inherited,
+                                            os.getpid()))
+                process.start()
+                task_recv.close()
+                result_send.close()
+                self.workers.append(_Worker(index, process, task_send, result_recv))
+            for worker in self.workers:  # threads after the forks: a child gets none of them
+                worker.sender.start()
+        except BaseException:
+            self.stop(graceful=False)
+            raise
+
+    def submit(self, seq: int, payloads: List[Union[str, bytes]]) -> None:
+        worker = min(self.workers, key=lambda w: w.outstanding)
+        worker.outstanding += 1
+        worker.outbox.put(pickle.dumps((seq, payloads), protocol=pickle.HIGHEST_PROTOCOL))
+
+    def receive(self) -> Tuple[int, List[bytes]]:
+        """The next finished batch from any worker; raises E140/E141."""
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready = wait([w.results for w in self.workers] +
+                         [w.process.sentinel for w in self.workers], timeout=left)
+            for worker in self.workers:  # replies first: one may have come before a death
+                if worker.results in ready:
+                    try:
+                        seq, data, error = worker.results.recv()
+                    except EOFError:
+                        worker.process.join(JOIN_TIMEOUT)
+                        raise ValueError(Errors.E141.format(n_process=self.n_process,
+                                                            why=worker.death())) from None
+                    worker.outstanding -= 1
+                    if error is not None:
+                        summary, remote = error
+                        raise ValueError(Errors.E140.format(n_process=self.n_process,
+                                                            err=summary)) from _RemoteTraceback(remote)
+                    return seq, data
+            for worker in self.workers:
+                if worker.process.sentinel in ready:
+                    worker.process.join(JOIN_TIMEOUT)
+                    raise ValueError(Errors.E141.format(n_process=self.n_process,
+                                                        why=worker.death()))
+            if not ready:
+                raise ValueError(Errors.E141.format(
+                    n_process=self.n_process, why=f"no result for {self.timeout:g} s"))
+
+    def stop(self, graceful: bool) -> None:
+        """Stop and reap every worker. Graceful: they finish and exit on their own
+        (a few seconds at most), then whatever still runs is terminated, then killed."""
+        if graceful:
+            for worker in self.workers:
+                worker.outbox.put(_STOP)
+            deadline = time.monotonic() + JOIN_TIMEOUT
+            for worker in self.workers:
+                worker.process.join(max(0.0, deadline - time.monotonic()))
+        for worker in self.workers:
+            if worker.process.is_alive():
+                worker.process.terminate()
+        for worker in self.workers:
+            worker.process.join(JOIN_TIMEOUT)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+        for worker in self.workers:
+            if worker.sender.is_alive():  # a send to a dead worker fails at once (EPIPE)
+                worker.outbox.put(_STOP)
+                worker.sender.join(JOIN_TIMEOUT)
+            if not worker.sender.is_alive():
+                worker.tasks.close()
+            worker.results.close()
+            worker.process.close()
+        self.workers = []
+
+
+@contextmanager
+def _sigterm_as_exit() -> Iterator[None]:
+    """SIGTERM raises SystemExit while workers run, so the `finally` that stops them
+    runs (the default action would end the parent at once and orphan them). Left
+    alone when the program handles SIGTERM itself or this is not the main thread."""
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGTERM) is handler:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _work(nlp: Language, underscore_state: Tuple[dict, dict, dict], tasks: Connection,
+          results: Connection, inherited: List[Connection], parent_pid: int) -> None:
+    """Worker loop: (seq, [text or Doc bytes]) in, (seq, [Doc bytes], error) out."""
+    # Ctrl-C reaches the whole process group: the parent handles it and stops us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    for end in inherited:
+        end.close()
+    Underscore.load_state(underscore_state)
+    while True:
+        if not tasks.poll(IDLE_POLL):
+            if os.getppid() != parent_pid:  # the parent was killed: nobody will read
+                return
+            continue
+        try:
+            message = pickle.loads(tasks.recv_bytes())
+        except EOFError:
+            return
+        if message is None:
+            return
+        seq, payloads = message
+        try:
+            inputs = [Doc(nlp.vocab).from_bytes(p) if isinstance(p, bytes) else p
+                      for p in payloads]
+            reply: Tuple[int, Optional[List[bytes]], Optional[Tuple[str, str]]] = \
+                (seq, [doc.to_bytes() for doc in nlp.pipe(inputs, batch_size=len(inputs))], None)
+        except Exception as err:  # noqa: BLE001  sent to the parent, which raises E140
+            summary = "".join(traceback.format_exception_only(type(err), err)).strip()
+            reply = (seq, None, (summary, traceback.format_exc()))
+        try:
+            results.send(reply)
+        except OSError:  # the parent closed our pipe: it is stopping
+            return

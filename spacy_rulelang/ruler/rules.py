@@ -1,0 +1,361 @@
+"""The rule table: the rules that ship with `rulelang`, each a small registered function.
+
+A rule takes a candidate and its context and answers True (it applies) or None (no
+opinion); its stage (`engine.STAGES`) says what "applies" means. The engine that runs
+them, and `register_rule` for your own, are in `spacy_rulelang.ruler.engine`.
+`DEFAULT_RULES` is the order the component's config uses.
+"""
+from __future__ import annotations
+
+from typing import List, Optional
+
+from spacy.tokens import Doc
+
+from spacy_rulelang.ruler.candidates import Candidate
+from spacy_rulelang.ruler.engine import RuleContext, register_rule
+
+NOT_NAME_POS = frozenset({"VERB", "AUX", "ADP", "ADV", "PRON", "DET", "CCONJ", "SCONJ", "PART", "INTJ"})
+NAME_POS = frozenset({"PROPN", "NOUN", "X"})
+STRONG_CONTEXT_RULES = frozenset({"cue_before", "cue_after", "list_member"})
+QUOTES = frozenset({'"', "'", "`", "“", "”", "‘", "’"})
+SENTENCE_END = frozenset({".", "!", "?", ":", ")"})
+
+
+def glued_after(doc: Doc, i: int, limit: int = 3) -> str:
+    """The text from token i up to the next space: raw text splits "->" into "-" ">"."""
+    end = i
+    while end < len(doc) and end - i < limit and (end == i or not doc[end - 1].whitespace_):
+        end += 1
+    return doc[i:end].text.lower() if end > i else ""
+
+
+# -- rejections --------------------------------------------------------------
+@register_rule("inside_word", stage="reject")
+def inside_word(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """Part of a longer word in raw text: "python-dateutil", "mailgun-js", "C-string"."""
+    return True if cand.inside_word else None
+
+
+@register_rule("code_token", stage="reject")
+def code_token(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """Part of code, not prose: `java . util`, `java -jar`, `$php`."""
+    if cand.compound:
+        return None
+    conv, doc, prev, nxt = ctx.conv, ctx.doc, ctx.prev(cand), ctx.next(cand)
+    if prev == ".":
+        return doc[cand.start].text[:1].islower() or None
+    if prev in conv.code_before:
+        return True
+    if nxt == ".":
+        nxt2 = doc[cand.end + 1].text if cand.end + 1 < len(doc) else ""
+        return (nxt2[:1].islower() and nxt2.isidentifier()) or None
+    return (nxt in conv.code_after or glued_after(doc, cand.end) in conv.code_after) or None
+
+
+@register_rule("data_format", stage="reject")
+def data_format(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """Data formats (JSON, YAML) are not labelled as languages."""
+    return True if cand.entry.kind == "data" else None
+
+
+@register_rule("corpus_exclusion", stage="reject")
+def corpus_exclusion(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """Names the corpus labels as tools, not languages (JSP, LINQ)."""
+    return True if cand.entry.id in ctx.conv.exclusions else None
+
+
+@register_rule("file_type", stage="reject")
+def file_type(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A format, not a language: "an XML file", "the HTML page"."""
+    if cand.version is not None:
+        return None
+    conv, nxt, entry = ctx.conv, ctx.next(cand), cand.entry
+    if nxt in conv.file_type_after_any:
+        return True
+    return (nxt in conv.file_type_after and (entry.kind in conv.file_type_kinds or entry.id in conv.file_type_ids)) or None
+
+
+@register_rule("product_name", stage="reject")
+def product_name(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A product named after a language: "SQL Server", "Java EE"."""
+    after, before, entry = ctx.conv.product_after, ctx.conv.product_before, cand.entry
+    nxt, prev = ctx.next(cand), ctx.prev(cand)
+    if nxt in after.get(entry.id, ()) or nxt in after.get("*", ()) \
+            or prev in before.get(entry.id, ()) or prev in before.get("*", ()):
+        return True
+    return None
+
+
+@register_rule("single_letter", stage="reject")
+def single_letter(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A one-letter name among other letters, quoted, or before a colon: "A, B, C", "drive C:"."""
+    if not (cand.ambiguous and len(cand.alias.text) == 1) or cand.version_attached:
+        return None
+    doc, i = ctx.doc, cand.start
+    text = doc[i].text
+    if not text.isupper():
+        return None
+    before = doc[i - 1].text if i > 0 else ""
+    after = doc[i + 1].text if i + 1 < len(doc) else ""
+    if before in QUOTES or after in QUOTES or after == ":" or after.startswith("="):
+        return True
+    if before.lower() in ctx.conv.letter_before or after.lower() in ctx.conv.letter_after:
+        return True
+    for j in range(max(0, i - 6), min(len(doc), i + 7)):
+        other = doc[j].text
+        if len(other) == 1 and other.isupper() and other not in ("I", "A", text):
+            return True
+    return None
+
+
+DEGREE_SIGNS = frozenset({"°", "º", "˚"})
+HYPHENS = frozenset({"-", "‐", "‑", "–"})
+
+
+def _one_letter(cand: Candidate, ctx: RuleContext) -> bool:
+    """A one-token, one-letter name with no version: "C", "R", "D"."""
+    return (cand.ambiguous and len(cand.alias.text) == 1 and cand.end - cand.start == 1
+            and cand.version is None and ctx.doc[cand.start].text.isalpha())
+
+
+def _noun_run(ctx: RuleContext, i: int) -> List[str]:
+    """The lowercase common nouns from token i on: "value" in "the R value of", "arrow
+    function syntax" in "ES6 arrow function syntax" (needs POS tags)."""
+    doc, run = ctx.doc, []
+    while i < len(doc) and doc[i].pos_ == "NOUN" and doc[i].is_lower and doc[i].is_alpha:
+        run.append(doc[i].lower_)
+        i += 1
+    return run
+
+
+@register_rule("degree_unit", stage="reject")
+def degree_unit(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A one-letter name right after a degree sign is a unit of temperature, not a language:
+    "the samples were kept at 37 ° C", "a 4° F drop"."""
+    if not _one_letter(cand, ctx) or cand.start == 0:
+        return None
+    return True if ctx.doc[cand.start - 1].text[-1:] in DEGREE_SIGNS else None
+
+
+@register_rule("hyphen_letter", stage="reject")
+def hyphen_letter(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A capital letter hyphenated to the word on its left ends another name: "the Tri - C
+    assay", "pro - B cells" (split text; raw "Tri-C" is `inside_word`). A catalogue name
+    that ends so ("Objective - C") is one candidate already and never gets here.
+
+    Kept where the hyphen is a dash before a list or after a programming word: "two
+    languages - C and Go", "pure - C"."""
+    i = cand.start
+    if not _one_letter(cand, ctx) or i < 2 or not ctx.doc[i].text.isupper():
+        return None
+    doc, conv = ctx.doc, ctx.conv
+    if doc[i - 1].text not in HYPHENS or not doc[i - 2].is_alpha:
+        return None
+    left = doc[i - 2].lower_
+    if conv.programming_word(left) or left in conv.compound_prefixes or ctx.next(cand) in conv.separators:
+        return None
+    return True
+
+
+@register_rule("letter_after_noun", stage="reject")
+def letter_after_noun(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A capital letter right after a common noun labels it, like a variable or a class:
+    "the weight W , is", "the cost matrix C satisfies", "the error term E" ("group C" and
+    "vitamin D" are `single_letter`'s words). Kept where the noun or the next word is about
+    programming: "the language C", "the embedded firmware C code"."""
+    i = cand.start
+    if not _one_letter(cand, ctx) or i == 0 or not ctx.doc[i].text.isupper():
+        return None
+    prev = ctx.doc[i - 1]
+    if not (prev.is_lower and prev.is_alpha) or ctx.conv.programming_word(prev.lower_):
+        return None
+    if ctx.conv.programming_word(ctx.next(cand)) or not ctx.pos() or prev.pos_ != "NOUN":
+        return None
+    return True
+
+
+@register_rule("letter_before_noun", stage="reject")
+def letter_before_noun(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A capital letter between a determiner and a noun that is not about programming is a
+    symbol or a label: "the R factor of the crystal", "a T cell" ("the C compiler", "an R
+    package", "the C preprocessor" stay)."""
+    i = cand.start
+    if not _one_letter(cand, ctx) or i == 0 or not ctx.doc[i].text.isupper():
+        return None
+    if ctx.lowers[i - 1] not in ("the", "a", "an") or not ctx.pos():
+        return None
+    run = _noun_run(ctx, cand.end)
+    if not run or any(ctx.conv.programming_word(w) for w in run):
+        return None
+    return True
+
+
+@register_rule("versioned_noun", stage="reject")
+def versioned_noun(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A short name glued to a number, before a noun that is not about programming, names
+    something else: "the ES1 and ES2 cell lines", "the AS4 domain". Developer nouns keep it
+    ("my AS3 code", "ES6 arrow function syntax", "ES6 features")."""
+    if not (cand.alias.versioned_only and cand.version_attached and len(cand.alias.text) <= 2):
+        return None
+    doc, i = ctx.doc, cand.end
+    # "AS1 and AS2 regions": the noun after a coordinated sibling
+    if i + 1 < len(doc) and ctx.lowers[i] in ("and", "or", ",", "/", "&") \
+            and any(ch.isdigit() for ch in doc[i + 1].text) and doc[i + 1].text[:1].isupper():
+        i += 2
+    if i >= len(doc) or not (doc[i].is_lower and doc[i].is_alpha) or ctx.conv.programming_word(doc[i].lower_):
+        return None
+    if not ctx.pos():
+        return None
+    run = _noun_run(ctx, i)
+    if not run or any(ctx.conv.programming_word(w) for w in run):
+        return None
+    return True
+
+
+# -- names that need no context ------------------------------------------------
+@register_rule("compound_token", stage="accept")
+def compound_token(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """One token or unspaced chunk joining a name with more: "html/css", "pure-Python"."""
+    return True if cand.compound else None
+
+
+@register_rule("versioned_alias", stage="accept")
+def versioned_alias(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A name that counts only with a version: "ES6", "AS3"."""
+    return True if cand.alias.versioned_only else None
+
+
+@register_rule("unambiguous_alias", stage="accept")
+def unambiguous_alias(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A name that is not an ordinary word: "Python", "golang", "C#"."""
+    return True if not (cand.alias.versioned_only or cand.ambiguous) else None
+
+
+@register_rule("version_follows", stage="accept")
+def version_follows(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """An ambiguous name with a version: "Go 1.21", "C11"."""
+    return True if cand.ambiguous and not cand.alias.versioned_only and cand.version is not None else None
+
+
+# -- context cues ----------------------------------------------------------------
+@register_rule("cue_before", stage="cue")
+def cue_before(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """ "written in Go", "ported to Rust"."""
+    if not ctx.canonical(cand):
+        return None
+    for k in range(1, ctx.conv.max_before_words + 1):
+        if cand.start - k < 0:
+            break
+        if " ".join(ctx.lowers[cand.start - k:cand.start]) in ctx.conv.cues_before:
+            return True
+    return None
+
+
+@register_rule("cue_after", stage="cue")
+def cue_after(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """ "Go code", "the Rust compiler"."""
+    return (ctx.canonical(cand) and ctx.next(cand) in ctx.conv.cues_after) or None
+
+
+@register_rule("list_member", stage="cue")
+def list_member(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """Coordination with an accepted language: "Python, Go and Rust" (to a fixpoint).
+
+    An ordinary word must be written as the language writes itself: "Scilab for signal
+    processing" is no list of languages."""
+    if cand.ambiguous and not ctx.canonical(cand):
+        return None
+    for other in ctx.neighbours(cand):
+        if not ctx.accepted(other):
+            continue
+        lo, hi = (other.end, cand.start) if other.end <= cand.start else (cand.end, other.start)
+        between = ctx.lowers[lo:hi]
+        if 1 <= len(between) <= 2 and all(w in ctx.conv.separators for w in between):
+            return True
+    return None
+
+
+@register_rule("cue_window", stage="cue")
+def cue_window(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A programming word within `context_window` tokens: "compile", "syntax"."""
+    if not (ctx.canonical(cand) and ctx.canonical(cand, weak=True)):
+        return None
+    lo, hi = max(0, cand.start - ctx.window), min(len(ctx.lowers), cand.end + ctx.window)
+    words = ctx.conv.cues_window
+    return any(ctx.lowers[j] in words for j in range(lo, hi) if not cand.start <= j < cand.end) or None
+
+
+# -- part of speech ----------------------------------------------------------------
+@register_rule("pos_check", stage="veto")
+def pos_check(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """The tagger says verb, adposition, ...: "I go home"; or part of a longer name ("Taylor Swift").
+
+    A direct cue or a list overrules the tagger where the casing agrees."""
+    if not ctx.pos():
+        return None
+    doc, token = ctx.doc, ctx.doc[cand.start]
+    for j in (cand.start - 1, cand.end):  # "Taylor Swift", "Arduino Uno"
+        if 0 <= j < len(doc) and doc[j].pos_ == "PROPN" and doc[j].text[:1].isupper():
+            return True
+    if token.pos_ not in NOT_NAME_POS and not (token.pos_ == "ADJ" and token.is_lower):
+        return None
+    decision = ctx.decisions[ctx.index[id(cand)]]
+    strong = decision is not None and decision.rule in STRONG_CONTEXT_RULES and ctx.canonical(cand)
+    return None if strong else True
+
+
+def _proper_noun_candidate(cand: Candidate, ctx: RuleContext) -> bool:
+    """Only pos_propn could still accept it: a name the catalogue lets a capital accept
+    (`accept_propn`; off for rare names that are also people or places, "Cairo")."""
+    return (ctx.on("pos_propn") and cand.entry.accept_propn and ctx.pos()
+            and ctx.doc[cand.start].pos_ in NAME_POS)
+
+
+@register_rule("casing", stage="reject")
+def casing(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """Where only the tagger could accept it, an ambiguous name must be written its own way,
+    mid-sentence ("Go", not "go"), unless the catalogue says lowercase is fine."""
+    if not _proper_noun_candidate(cand, ctx):
+        return None
+    doc, token = ctx.doc, ctx.doc[cand.start]
+    nxt = doc[cand.end] if cand.end < len(doc) else None
+    prev = doc[cand.start - 1] if cand.start > 0 else None
+    lowercase_ok = cand.entry.casing == "any" and token.is_lower
+    canonical = ctx.canonical(cand, pos_stage=True) and not token.is_lower
+    sentence_start = cand.start == 0 or bool(token.is_sent_start) or prev.text in SENTENCE_END
+    subject = nxt is not None and nxt.pos_ in ("AUX", "VERB")  # "Ruby has four levels"
+    return True if not (lowercase_ok or canonical) or (sentence_start and not subject) else None
+
+
+@register_rule("pos_propn", stage="cue")
+def pos_propn(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A proper noun in the name's own casing, mid-sentence, used as a name ("the Go team")."""
+    if not _proper_noun_candidate(cand, ctx):
+        return None
+    doc, token = ctx.doc, ctx.doc[cand.start]
+    nxt = doc[cand.end] if cand.end < len(doc) else None
+    prev = doc[cand.start - 1] if cand.start > 0 else None
+    if nxt is not None and nxt.lower_ in ctx.conv.person_verbs:
+        return None  # "Julia reviewed the PR", "Ruby said": a person
+    if prev is not None and prev.pos_ == "DET" and (nxt is None or nxt.pos_ not in ("NOUN", "PROPN")):
+        return None  # "plugged the Arduino into": a thing; "the Go team" is fine
+    if token.is_lower and nxt is not None and nxt.pos_ in ("NOUN", "ADJ"):
+        return None  # "a ruby ring"
+    return True
+
+
+# Span rules: they shape spans rather than decide candidates (see ruleset.py).
+@register_rule("adjacent_run", stage="accept")
+def adjacent_run(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """ "HTML JS" is one mention in StackOverflowNER: joins accepted neighbours."""
+    return None
+
+
+DEFAULT_RULES = (
+    "inside_word", "code_token", "data_format", "corpus_exclusion", "file_type", "product_name",
+    "single_letter", "degree_unit", "hyphen_letter", "letter_after_noun", "letter_before_noun",
+    "versioned_noun", "compound_token", "versioned_alias", "unambiguous_alias", "version_follows",
+    "cue_before", "cue_after", "cue_window", "list_member", "pos_check", "casing", "pos_propn",
+    "adjacent_run",
+)
+

@@ -1,0 +1,269 @@
+"""`--backend ray`: the same bytes as the local backend for any workers and block size,
+every doc once after a worker dies, tag and weak-label alike, a clear error without Ray,
+and a ranking that does not depend on how the input is split."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+import sys
+from dataclasses import replace
+
+import pytest
+import spacy
+from spacy.tokens import DocBin
+from typer.testing import CliRunner
+
+from spacy_rulelang.backends import TEST_EXIT_ONCE_ENV
+from spacy_rulelang.cli import app
+from spacy_rulelang.compare.core import find_disagreements
+from spacy_rulelang.compare.ranking import RankCounts, Ranker
+from spacy_rulelang.compare.runner import OUTPUT_FILES
+from spacy_rulelang.compare.summary import SummaryStats
+from spacy_rulelang.scoring.rule_scores import RuleCounts
+
+from conftest import TAGGER_PACKAGE
+from test_compare_cli import read_outputs
+from test_compare_export import MODEL_PATTERNS, write_conll
+
+runner = CliRunner()
+HAS_RAY = importlib.util.find_spec("ray") is not None and importlib.util.find_spec("ray.data") is not None
+needs_ray = pytest.mark.skipif(not HAS_RAY, reason='Ray is not installed (pip install "spacy-rulelang[ray]")')
+N_DEV = 300  # sentences of the dev split: a few seconds per run on 2 cores
+
+
+@pytest.fixture(scope="module")
+def ray_cluster(tmp_path_factory):
+    """One embedded Ray for the module (the commands join it). The fault hook's marker
+    exists, so no worker exits until a test removes it; the env vars are set before Ray
+    starts, so the workers inherit them."""
+    import ray
+
+    marker = tmp_path_factory.mktemp("fault") / "exited"
+    marker.touch()
+    mp = pytest.MonkeyPatch()
+    mp.setenv(TEST_EXIT_ONCE_ENV, str(marker))
+    mp.setenv("RAY_worker_niceness", "0")  # as the commands' embedded Ray: not starved
+    ray.init(address="local", num_cpus=3, include_dashboard=False, logging_level="WARNING",
+             log_to_driver=False)
+    try:
+        yield marker
+    finally:
+        ray.shutdown()
+        mp.undo()
+
+
+@pytest.fixture(scope="module")
+def pipeline(tagger_nlp, tmp_path_factory) -> str:
+    """Tagger + a stand-in model (EntityRuler on doc.ents) + rulelang, saved: each ray
+    worker loads it by its path."""
+    base = tmp_path_factory.mktemp("pipeline")
+    tagger_nlp.to_disk(base / "tagger")
+    nlp = spacy.load(base / "tagger", exclude=["ner", "parser", "lemmatizer"])
+    nlp.add_pipe("entity_ruler").add_patterns(MODEL_PATTERNS)
+    nlp.add_pipe("rulelang", config={"write_ents": False})
+    nlp.to_disk(base / "nlp")
+    return str(base / "nlp")
+
+
+def compare(pipeline, data, out, *args):
+    result = runner.invoke(app, ["compare", str(pipeline), str(data), "-o", str(out),
+                                 "--limit", str(N_DEV), *map(str, args)])
+    assert result.exit_code == 0, result.output
+    return read_outputs(out)
+
+
+@pytest.fixture(scope="module")
+def local_outputs(pipeline, data_dir, tmp_path_factory):
+    return compare(pipeline, data_dir / "dev.txt", tmp_path_factory.mktemp("local"))
+
+
+@needs_ray
+@pytest.mark.parametrize("workers,block_size", [(2, 64), (1, N_DEV)])
+def test_ray_compare_is_byte_identical_to_local(ray_cluster, pipeline, data_dir, local_outputs,
+                                                tmp_path, workers, block_size):
+    outputs = compare(pipeline, data_dir / "dev.txt", tmp_path / "out", "--backend", "ray",
+                      "--workers", workers, "--block-size", block_size)
+    assert b'"docs"' in outputs["summary.json"] and outputs["disagreements.jsonl"]
+    assert outputs == local_outputs
+
+
+@needs_ray
+def test_ray_compare_worker_death_keeps_every_doc_once(ray_cluster, pipeline, data_dir,
+                                                       local_outputs, tmp_path):
+    ray_cluster.unlink()  # arm the hook: the first actor batch exits its process
+    outputs = compare(pipeline, data_dir / "dev.txt", tmp_path / "out", "--backend", "ray",
+                      "--workers", 2, "--block-size", 50)
+    assert ray_cluster.exists()  # an actor did die (and Ray retried its block)
+    summary = json.loads(outputs["summary.json"])
+    assert summary["docs"]["in"] == summary["docs"]["out"] == N_DEV
+    assert outputs == local_outputs
+
+
+@needs_ray
+def test_check_backends_prints_identity_and_digests_only(ray_cluster, pipeline, conll, tmp_path):
+    result = runner.invoke(app, ["check-backends", pipeline, str(conll), "--workers", "2",
+                                 "--block-size", "2", "--output", str(tmp_path / "check.json")])
+    assert result.exit_code == 0, result.output
+    table = json.loads((tmp_path / "check.json").read_text())
+    assert sorted(table) == sorted(OUTPUT_FILES)
+    assert all(row["identical"] and row["sha256_local"] == row["sha256_ray"] for row in table.values())
+    assert result.output.count("identical") >= 4 and "precision" not in result.output
+
+
+@needs_ray
+def test_ray_tag_matches_local(ray_cluster):
+    texts = "I write Python and Go code .\nNothing here .\n{\"text\": \"Ruby on Rails and XML\"}\n"
+    outs = []
+    for extra in ([], ["--backend", "ray", "--workers", "2", "--block-size", "1"]):
+        result = runner.invoke(app, ["tag", TAGGER_PACKAGE, "--json", "--explain", *extra], input=texts)
+        assert result.exit_code == 0, result.output
+        outs.append([json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")])
+    assert len(outs[0]) == 3 and outs[0][0]["spans"]
+    assert outs[0] == outs[1]
+
+
+def _docbin_content(path):
+    from spacy.vocab import Vocab
+
+    return [([t.text for t in d], [t.ent_iob_ for t in d], [(e.start, e.end, e.label_) for e in d.ents])
+            for d in DocBin().from_disk(path).get_docs(Vocab())]
+
+
+@needs_ray
+def test_ray_weak_label_matches_local(ray_cluster, data_dir, tmp_path):
+    outs = []
+    for name, extra in (("local.spacy", []), ("ray.spacy", ["--backend", "ray", "--workers", "2",
+                                                             "--block-size", "40"])):
+        result = runner.invoke(app, ["weak-label", TAGGER_PACKAGE, str(data_dir / "dev.txt"),
+                                     str(tmp_path / name), "--limit", "150", "--missing",
+                                     "undecided+rejected", *extra])
+        assert result.exit_code == 0, result.output
+        outs.append(_docbin_content(tmp_path / name))
+    assert len(outs[0]) == 150 and any(ents for _, _, ents in outs[0])
+    assert outs[0] == outs[1]
+
+
+@needs_ray
+def test_ray_weak_label_reads_parquet_like_local(ray_cluster, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    texts = ["I use Python daily .", "", "Go and Rust are fast .", "Nothing here ."] * 5
+    pq.write_table(pa.table({"text": texts, "id": list(range(len(texts)))}), tmp_path / "in.parquet",
+                   row_group_size=7)
+    outs = []
+    for name, extra in (("local.spacy", []), ("ray.spacy", ["--backend", "ray", "--block-size", "3"])):
+        result = runner.invoke(app, ["weak-label", TAGGER_PACKAGE, str(tmp_path / "in.parquet"),
+                                     str(tmp_path / name), *extra])
+        assert result.exit_code == 0, result.output
+        outs.append(_docbin_content(tmp_path / name))
+    assert len(outs[0]) == len(texts)
+    assert outs[0] == outs[1]
+
+
+def test_ray_backend_without_ray_says_how_to_install(pipeline, conll, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
+    monkeypatch.delitem(sys.modules, "spacy_rulelang.backends.ray_backend", raising=False)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["compare", pipeline, str(conll), "-o", str(out),
+                                 "--backend", "ray"])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 1
+    assert "E171" in said and 'pip install "spacy-rulelang[ray]"' in said
+    assert not out.exists()
+    local = runner.invoke(app, ["compare", pipeline, str(conll), "-o", str(out)])
+    assert local.exit_code == 0, local.output  # nothing else changes
+
+
+def test_ray_settings_with_the_local_backend_are_an_error(pipeline, conll, tmp_path):
+    result = runner.invoke(app, ["compare", pipeline, str(conll), "-o", str(tmp_path / "o"),
+                                 "--workers", "2"])
+    assert result.exit_code == 1 and "E173" in result.output
+    result = runner.invoke(app, ["compare", pipeline, str(conll), "-o", str(tmp_path / "o"),
+                                 "--backend", "spark"])
+    assert result.exit_code == 1 and "E170" in result.output
+
+
+@needs_ray
+def test_ray_backend_with_n_process_is_an_error(pipeline, conll, tmp_path):
+    result = runner.invoke(app, ["compare", pipeline, str(conll), "-o", str(tmp_path / "o"),
+                                 "--backend", "ray", "--n-process", "2"])
+    assert result.exit_code == 1 and "E177" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.fixture
+def conll(tmp_path):
+    return write_conll(tmp_path / "small.conll")
+
+
+def _synthetic_docs(seed: int = 0, n: int = 60):
+    """(words, disagreements with rule names, rule spans, gold) for random small docs."""
+    rng = random.Random(seed)
+    vocab = ["python", "Java", "go", "C", "rust", "the", "code", "in", "Ruby", "XML"]
+    docs = []
+    for _ in range(n):
+        words = [rng.choice(vocab) for _ in range(rng.randint(3, 8))]
+        spans = lambda k: sorted({(s, s + 1, "PROG_LANG") for s in rng.sample(range(len(words)), k)})  # noqa: E731
+        rules, model, gold = spans(rng.randint(0, 2)), spans(rng.randint(0, 2)), spans(rng.randint(0, 2))
+        rule_of = {s: rng.choice(["cue_after", "unambiguous_alias"]) for s in rules}
+        found = [replace(d, rule=rule_of.get(d.rule_span)) for d in find_disagreements(rules, model, gold)]
+        docs.append((words, found, [(s, rule_of[s]) for s in rules], gold))
+    return docs
+
+
+def _counts(docs) -> RankCounts:
+    counts = RankCounts()
+    for words, found, rules, gold in docs:
+        counts.add_surfaces(found, words)
+        counts.rules.add(rules, gold)
+    return counts
+
+
+def _scores(ranker: Ranker, docs):
+    return [[d.score for d in ranker.score(found, words)] for words, found, _, _ in docs]
+
+
+def test_ranking_is_order_free_merged_from_any_blocks():
+    docs = _synthetic_docs()
+    single = _scores(Ranker.from_counts(_counts(docs)), docs)
+    assert len({s for doc in single for s in doc}) > 3  # the counts do change the scores
+    for seed in range(5):
+        rng = random.Random(seed)
+        shuffled = docs[:]
+        rng.shuffle(shuffled)
+        cuts = sorted(rng.sample(range(1, len(docs)), rng.randint(1, 6)))
+        blocks = [shuffled[a:b] for a, b in zip([0] + cuts, cuts + [len(docs)])]
+        merged = RankCounts()
+        for block in reversed(blocks):
+            merged.merge(_counts(block))
+        assert _scores(Ranker.from_counts(merged), docs) == single
+        assert merged.rules.table() == _counts(docs).rules.table()
+
+
+def test_summary_merged_from_any_blocks_equals_one_pass():
+    docs = _synthetic_docs(seed=1)
+    names = ["cue_after", "unambiguous_alias"]
+
+    def summary(part) -> SummaryStats:
+        stats = SummaryStats(names)
+        for words, found, rules, gold in part:
+            stats.read()
+            stats.add(len(words), rules, [], gold, found)
+        return stats
+
+    one = summary(docs).to_dict({})
+    merged = SummaryStats(names)
+    for start in (45, 0, 30, 15):  # blocks in any order
+        merged.merge(summary(docs[start:start + 15]))
+    assert merged.to_dict({}) == one and one["docs"]["in"] == len(docs)
+
+
+def test_rule_counts_merge_equals_one_pass():
+    one, a, b = RuleCounts(["r"]), RuleCounts(["r"]), RuleCounts()
+    docs = [([((0, 1), "r"), ((2, 3), "s")], [(0, 1)]), ([((1, 2), "r")], None), ([((4, 5), "s")], [(4, 5)])]
+    for i, (pred, gold) in enumerate(docs):
+        one.add(pred, gold)
+        (a if i % 2 else b).add(pred, gold)
+    assert b.merge(a).table() == one.table() and one.tp_fp()["s"] == (1, 1)

@@ -23,8 +23,8 @@ from spacy_rulelang.compare.summary import SummaryStats
 from spacy_rulelang.scoring.rule_scores import RuleCounts
 
 from conftest import TAGGER_PACKAGE
-from test_compare_cli import read_outputs
-from test_compare_export import MODEL_PATTERNS, write_conll
+from support import read_outputs
+from support import MODEL_PATTERNS, write_conll
 
 runner = CliRunner()
 HAS_RAY = importlib.util.find_spec("ray") is not None and importlib.util.find_spec("ray.data") is not None

@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 from spacy_rulelang.cli import app
 from spacy_rulelang.compare.runner import OUTPUT_FILES, load_pipeline, prepare, run_compare
 
-from test_compare_export import MODEL_PATTERNS, SENTENCES, write_conll
+from support import MODEL_PATTERNS, SENTENCES, write_conll
+from support import read_outputs
 
 runner = CliRunner()
 
@@ -48,10 +49,6 @@ def jsonl(tmp_path):
 def run(*args):
     result = runner.invoke(app, ["compare", *map(str, args)])
     return result
-
-
-def read_outputs(folder):
-    return {name: (folder / name).read_bytes() for name in OUTPUT_FILES}
 
 
 def test_compare_cli_conll_writes_all_outputs(pipelines, conll, tmp_path):

@@ -6,7 +6,8 @@ import pytest
 import spacy
 from spacy.tokens import Doc, Span
 
-from spacy_rulelang.compare import component, core, export, ranking
+from spacy_rulelang.compare import core, export, ranking
+from spacy_rulelang.compare import pipe as component
 from spacy_rulelang.compare.calibration import calibration_from_stats
 from spacy_rulelang.compare.pipe import read_disagreements
 from spacy_rulelang.compare.core import Disagreement, find_disagreements, from_spacy

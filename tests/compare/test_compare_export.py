@@ -3,7 +3,6 @@ import json
 from collections import defaultdict
 
 import pytest
-import spacy
 import srsly
 from murmurhash.mrmr import hash as murmur
 
@@ -11,44 +10,10 @@ from spacy_rulelang.compare.core import Disagreement
 from spacy_rulelang.compare.export import example_tasks, set_hashes, token_offsets
 from spacy_rulelang.compare.runner import run_compare
 
-P = "PROG_LANG"
-# (words, gold tags): one sentence per category, plus an agreement and a quiet one
-SENTENCES = [
-    ("I love Python .", "O O B-Language O"),                          # rule_only
-    ("Java is verbose .", "B-Language O O O"),                        # agreement
-    ("I upgraded to Python 3 yesterday .", "O O O B-Language O O O"),  # boundary
-    ("We moved from Java to Kotlin .", "O O O B-Language O B-Language O"),  # label
-    ("Java beans taste bitter .", "O O O O O"),                       # suspect (gold lacks it)
-    ("Bananas are yellow .", "O O O O"),                              # model_only
-    ("I like Brainfudge a lot .", "O O B-Language O O O"),            # suspect (both missed)
-    ("Hello world .", "O O O"),                                       # nothing
-]
-MODEL_PATTERNS = [
-    {"label": P, "pattern": [{"LOWER": "java"}]},
-    {"label": P, "pattern": [{"TEXT": "Python"}, {"LIKE_NUM": True}]},
-    {"label": "ORG", "pattern": [{"LOWER": "kotlin"}]},
-    {"label": P, "pattern": [{"LOWER": "bananas"}]},
-]
+from support import P, SENTENCES, light_nlp, write_conll
+
 TASK_FIELDS = {"text": str, "tokens": list, "spans": list, "_input_hash": int, "_task_hash": int,
                "_view_id": str, "answer": str, "_session_id": str, "meta": dict}
-
-
-def write_conll(path, sentences=SENTENCES):
-    lines = []
-    for text, tags in sentences:
-        for word, tag in zip(text.split(), tags.split()):
-            lines.append(f"{word}\t{tag}\t{word}\tO")
-        lines.append("")
-    path.write_text("\n".join(lines) + "\n", encoding="utf8")
-    return path
-
-
-def light_nlp():
-    """No tagger: the real rulelang with pos_checks off, and an EntityRuler as the 'model'."""
-    nlp = spacy.blank("en")
-    nlp.add_pipe("entity_ruler").add_patterns(MODEL_PATTERNS)
-    nlp.add_pipe("rulelang", config={"write_ents": False, "pos_checks": False})
-    return nlp
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import pytest
 from spacy_rulelang.compare.report import ReportBuilder
 from spacy_rulelang.compare.runner import run_compare
 
-from test_compare_export import light_nlp, write_conll
+from support import light_nlp, write_conll
 
 CHROMIUM = Path("/usr/bin/chromium")
 needs_chromium = pytest.mark.skipif(

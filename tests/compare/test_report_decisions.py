@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from spacy_rulelang.cli import app
 
-from test_compare_export import MODEL_PATTERNS, P, SENTENCES, write_conll
+from support import MODEL_PATTERNS, P, SENTENCES, write_conll
 
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')")

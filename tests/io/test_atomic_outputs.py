@@ -17,7 +17,7 @@ from spacy_rulelang.cli.compare import compare
 from spacy_rulelang.cli.evaluate import evaluate
 from spacy_rulelang.compare.runner import OUTPUT_FILES
 
-from test_compare_export import write_conll
+from support import write_conll
 
 CONLL = "I\tO\tI\tO\nlove\tO\tlove\tO\nPython\tB-Language\tPython\tO\n\nJava\tB-Language\tJava\tO\n"
 

@@ -22,7 +22,7 @@ from spacy_rulelang.merge.learned import (LearnedMerge, LearnedMergeSettings, Le
                                           probability)
 from spacy_rulelang.merge.fit import best_threshold, fit_merge, rule_precision_on
 
-from test_model_scores import TRAIN, trained_model_dir
+from support import TRAIN, trained_model_dir
 
 LABEL = "PROG_LANG"
 # A doc as the pipeline leaves it before the merge, built by hand.

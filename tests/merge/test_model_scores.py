@@ -7,66 +7,15 @@ test_learned_merge.py).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Sequence
 
 import pytest
 import spacy
 from spacy.tokens import Doc, Span
-from spacy.training import Example
-from spacy.util import fix_random_seed
 
 from spacy_rulelang.merge.model_scores import ModelScores, model_span_scores
 
-LABEL = "PROG_LANG"
-# text (whitespace-tokenized), PROG_LANG entities as (start, end) token offsets
-TRAIN: List[Tuple[str, Sequence[Tuple[int, int]]]] = [
-    ("I write Python code every day .", [(2, 3)]),
-    ("The script is written in C .", [(5, 6)]),
-    ("We ported it from Java to Rust .", [(4, 5), (6, 7)]),
-    ("The PCR ran at 72 ° C for ten minutes .", []),
-    ("She prefers Haskell over Scala .", [(2, 3), (4, 5)]),
-    ("Nothing to see here .", []),
-    ("Plan A is better than plan B .", []),
-    ("Ruby and Perl are scripting languages .", [(0, 1), (2, 3)]),
-    ("Compile the C code with gcc .", [(2, 3)]),
-    ("Heat the sample to 95 ° C first .", []),
-]
-TRAIN_STEPS = 25
-
-_TRAINED: Optional[Path] = None
-
-
-def train_examples(nlp) -> List[Example]:
-    examples = []
-    for text, ents in TRAIN:
-        words = text.split()
-        ref = Doc(nlp.vocab, words=words)
-        ref.ents = [Span(ref, s, e, label=LABEL) for s, e in ents]
-        ref.spans["sc"] = list(ref.ents)
-        examples.append(Example(Doc(nlp.vocab, words=words), ref))
-    return examples
-
-
-def trained_model_dir(tmp_path_factory) -> Path:
-    """A blank-English pipeline with "ner" and "spancat" (spans_key "sc", n-grams 1-3),
-    trained TRAIN_STEPS steps with seed 0 and saved; trained once per session."""
-    global _TRAINED
-    if _TRAINED is not None and _TRAINED.exists():
-        return _TRAINED
-    fix_random_seed(0)
-    nlp = spacy.blank("en")
-    nlp.add_pipe("ner")
-    nlp.add_pipe("spancat", config={"spans_key": "sc", "suggester": {
-        "@misc": "spacy.ngram_suggester.v1", "sizes": [1, 2, 3]}})
-    examples = train_examples(nlp)
-    optimizer = nlp.initialize(lambda: examples)
-    for _ in range(TRAIN_STEPS):
-        nlp.update(examples, sgd=optimizer, losses={})
-    path = tmp_path_factory.mktemp("spancat_pipeline")
-    nlp.to_disk(path)
-    _TRAINED = path
-    return path
-
+from support import LABEL, TRAIN, trained_model_dir
 
 def words_doc(nlp, text: str) -> Doc:
     return Doc(nlp.vocab, words=text.split())

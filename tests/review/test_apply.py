@@ -18,9 +18,9 @@ from spacy_rulelang.catalogue.load import load_catalogue, read_catalogue
 from spacy_rulelang.cli import app
 from spacy_rulelang.io.corpus import read_conll, write_docbin
 from spacy_rulelang.review import OUTPUT_FILES, read_decisions, run_apply, slug
-from spacy_rulelang.review import apply as review_apply, decisions as review_decisions
+from spacy_rulelang.review import gold_edits as review_apply, reader as review_decisions
 
-from test_compare_export import SENTENCES as COMPARE_SENTENCES, light_nlp, write_conll
+from support import SENTENCES as COMPARE_SENTENCES, light_nlp, write_conll
 
 runner = CliRunner()
 P = "PROG_LANG"

@@ -154,7 +154,8 @@ def test_weak_label_cli_pipeline_with_tagger_keeps_corpus_tokens(tagger_nlp, tmp
 
 @pytest.mark.slow
 def test_project_bootstrap_small(data_dir, tagger_nlp, tmp_path):
-    from test_project import TAGGER_PACKAGE, copy_project, run_project
+    from conftest import TAGGER_PACKAGE
+    from support import copy_project, run_project
 
     project = copy_project(tmp_path / "project")
     result = run_project(project, "bootstrap", "--vars.data_dir", str(data_dir),

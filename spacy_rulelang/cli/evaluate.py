@@ -1,4 +1,5 @@
-"""`evaluate`: rules alone, model alone and combined, on one or more gold files."""
+"""`evaluate`: rules alone, model alone and combined, on one or more gold files (domains),
+with the macro average over the dev domains; `evaluate-merge` likewise for merge policies."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,6 +11,7 @@ from wasabi import Printer
 
 from spacy_rulelang.io.atomic import AtomicOutputDir
 from spacy_rulelang.errors import Errors
+from spacy_rulelang.scoring.domains import MACRO_TITLE, macro_result, order_splits
 from spacy_rulelang.scoring.evaluation import SYSTEMS, evaluate_pipeline, results_table, split_name, summarize_runs
 from spacy_rulelang.cli._app import app, project_app
 
@@ -18,14 +20,15 @@ from spacy_rulelang.cli._app import app, project_app
 def evaluate_cli(
     # fmt: off
     pipeline: str = typer.Argument(..., help="Pipeline name or path, e.g. training/assembled"),
-    data: List[Path] = typer.Argument(..., help="Gold files (.spacy or StackOverflowNER CoNLL), e.g. corpus/dev.spacy corpus/test.spacy", exists=True, dir_okay=False),
+    data: List[Path] = typer.Argument(..., help="Gold files (.spacy or CoNLL), one per domain, e.g. corpus/dev.spacy corpus/ood/sner_train.spacy corpus/ood/somesci_train.spacy corpus/ood/somesci_devel.spacy corpus/test.spacy", exists=True, dir_okay=False),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Folder for <split>.json and results.md", file_okay=False),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, or -1 for the CPU"),
     batch_size: int = typer.Option(256, "--batch-size", "-b", help="Batch size of each component's pipe()"),
     # fmt: on
 ) -> None:
     """Entity P/R/F1 and words/second of rules, model and combined (see evaluation.py), on the
-    gold words and on the raw text through the pipeline's tokenizer."""
+    gold words and on the raw text through the pipeline's tokenizer, per gold file (domain),
+    and the macro average over the files that are not a test split."""
     try:
         evaluate(pipeline, data, output=output, gpu_id=gpu_id, batch_size=batch_size,
                  silent=False)
@@ -63,6 +66,13 @@ def evaluate(pipeline: str, data: List[Path], *, output: Optional[Path] = None,
                  f"{results[name]['raw_text']['systems'][system]['f']:.3f}", s["words_per_second"])
                 for system, s in results[name]["systems"].items() if system in SYSTEMS]
         msg.table(rows, header=("System", "P", "R", "F1", "F1 raw text", "Words/s"), divider=True)
+    macro = macro_result(results)
+    if macro is not None:
+        msg.info(f"Macro average ({MACRO_TITLE}) over {', '.join(macro['splits'])}")
+        msg.table([(system, f"{s['p']:.3f}", f"{s['r']:.3f}", f"{s['f']:.3f}",
+                    f"{macro['raw_text']['systems'][system]['f']:.3f}")
+                   for system, s in macro["systems"].items()],
+                  header=("System", "P", "R", "F1", "F1 raw text"), divider=True)
     table = results_table([results])
     if output is not None:
         with AtomicOutputDir(output) as out:
@@ -77,27 +87,35 @@ def evaluate(pipeline: str, data: List[Path], *, output: Optional[Path] = None,
 def evaluate_merge_cli(
     # fmt: off
     pipeline: str = typer.Argument(..., help="Assembled pipeline with rulelang_merge, e.g. training/assembled"),
-    data: Path = typer.Argument(..., help="Gold file to tune on (.spacy or CoNLL), e.g. corpus/dev.spacy", exists=True, dir_okay=False),
+    data: List[Path] = typer.Argument(..., help="Gold files to tune on, one per domain (.spacy or CoNLL), e.g. corpus/dev.spacy corpus/ood/sner_train.spacy corpus/ood/somesci_train.spacy corpus/ood/somesci_devel.spacy", exists=True, dir_okay=False),
     policies: Path = typer.Option(Path("configs/merge_policies.json"), "--policies", help="JSON object: policy name -> rulelang_merge settings", exists=True, dir_okay=False),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the rows to this JSON file"),
     # fmt: on
 ) -> None:
-    """P/R/F1 of several merge policies on one gold file (tune on dev, not on test)."""
+    """P/R/F1 of several merge policies on each gold file (domain) and their macro average
+    over the dev files (tune on dev domains, never on test). Each row's top-level p/r/f are
+    those of the first file; "domains" and "macro" hold the rest."""
     import spacy
 
-    from spacy_rulelang.merge.policies import score_policies
     from spacy_rulelang.io.textfiles import read_text
+    from spacy_rulelang.merge.policies import score_policies_per_domain
 
     msg = Printer()
     try:
         table = srsly.json_loads(read_text(policies))
         if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
             raise ValueError(Errors.E219.format(path=policies))
-        rows = score_policies(spacy.load(pipeline), data, table)
+        rows = score_policies_per_domain(spacy.load(pipeline), data, table)
     except (OSError, ValueError) as err:
         msg.fail("Evaluating the merge policies failed.", str(err), exits=1)
-    msg.table([(r["policy"], f"{r['p']:.3f}", f"{r['r']:.3f}", f"{r['f']:.3f}") for r in rows],
-              header=("policy", "P", "R", "F1"), divider=True)
+    for name in rows[0]["domains"] if rows else []:
+        msg.info(f"{name} ({rows[0]['domains'][name]['data']})")
+        msg.table([(r["policy"], *(f"{r['domains'][name][k]:.3f}" for k in ("p", "r", "f"))) for r in rows],
+                  header=("policy", "P", "R", "F1"), divider=True)
+    if rows and "macro" in rows[0]:
+        msg.info(f"Macro average ({MACRO_TITLE}) over {', '.join(rows[0]['macro']['splits'])}")
+        msg.table([(r["policy"], *(f"{r['macro'][k]:.3f}" for k in ("p", "r", "f"))) for r in rows],
+                  header=("policy", "P", "R", "F1"), divider=True)
     if output is not None:
         srsly.write_json(output, rows)
         msg.good(f"Saved {output}")
@@ -126,7 +144,10 @@ def results_cli(
     except (OSError, ValueError) as err:
         msg.fail("Building the results table failed; nothing was changed.", str(err), exits=1)
     print(table)
-    for split, views in summary["splits"].items():
+    views_by_split = dict(summary["splits"])
+    if "macro" in summary:
+        views_by_split[MACRO_TITLE] = summary["macro"]
+    for split, views in views_by_split.items():
         margin = views.get("words", {}).get("combined_minus_best_part")
         if margin:
             msg.info(f"{split}: combined F1 minus the better of rules and model: "
@@ -135,9 +156,9 @@ def results_cli(
 
 
 def _read_run(folder: Path) -> Dict[str, Dict[str, Any]]:
-    """split name -> the evaluate result, in evaluate's order (dev.json, test.json)."""
-    files = sorted(folder.glob("*.json"), key=lambda p: ("test" in p.stem, p.stem))
-    run = {f.stem: srsly.read_json(f) for f in files if f.stem != "results"}
+    """split name -> the evaluate result, in table order (dev domains, then test)."""
+    files = {p.stem: p for p in folder.glob("*.json") if p.stem != "results"}
+    run = {name: srsly.read_json(files[name]) for name in order_splits(files)}
     if not run:
         raise ValueError(Errors.E229.format(runs=f"{folder}: no <split>.json written by `evaluate`"))
     return run

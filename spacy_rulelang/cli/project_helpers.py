@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 from wasabi import Printer
 
-from spacy_rulelang.workflow.assets import ASSETS, UPSTREAM, fetch_assets, md5sum
+from spacy_rulelang.workflow.assets import ASSETS, UPSTREAM, fetch_assets, fetch_ood_assets, md5sum
 from spacy_rulelang.workflow.base_pipeline import check_base
 from spacy_rulelang.workflow.folds import write_folds
 from spacy_rulelang.workflow.packaging import package_pipeline, wheel_path
@@ -32,12 +32,15 @@ def fetch_assets_cli(
     dest: Path = typer.Option(Path("assets"), "--dest", help="Where to put the files"),
     limit: int = typer.Option(0, "--limit", help="Keep only the first N sentences of each split (0: all)"),
     base_url: str = typer.Option(UPSTREAM, "--base-url", help="Where to download from when the files are not in --data-dir"),
+    ood_dir: Optional[Path] = typer.Option(None, "--ood-dir", help="Folder with the out-of-domain sets (sner_train, somesci_train, somesci_devel .txt): copied to DEST/ood, checksums checked; not given: not fetched"),
     # fmt: on
 ) -> None:
     """Copy (or download) the StackOverflowNER splits and check their md5 checksums."""
     msg = Printer()
     try:
         fetch_assets(data_dir, dest, max_sents=limit, base_url=base_url, msg=msg)
+        if ood_dir is not None:
+            fetch_ood_assets(ood_dir, dest / "ood", max_sents=limit, msg=msg)
     except (ValueError, FileNotFoundError) as err:
         msg.fail(str(err), exits=1)
 

@@ -9,6 +9,7 @@ from wasabi import Printer
 
 from spacy_rulelang.workflow.loop import Loop, LoopSettings, table, write_results
 from spacy_rulelang.cli._app import project_app
+from spacy_rulelang.cli._options import literal
 
 
 @project_app.command("loop")
@@ -25,11 +26,11 @@ def loop_cli(
     budgets: str = typer.Option("50,100,200", "--budgets", help="Examples reviewed in each turn"),
     max_steps: int = typer.Option(1000, "--max-steps", help="Training steps of each model (the same for all)"),
     seed: int = typer.Option(0, "--seed", help="Training seed and the random baseline's seed"),
-    skweak: bool = typer.Option(True, "--skweak/--no-skweak", help="Add skweak's HMM over the same rules (pip install \"spacy-rulelang[loop]\")"),
+    skweak: bool = typer.Option(True, "--skweak/--no-skweak", help=literal("Add skweak's HMM over the same rules (pip install \"spacy-rulelang[loop]\")")),
     # fmt: on
 ) -> None:
     """Ranked review vs random review at the same budgets, skweak, and the gold ceiling."""
-    from spacy_rulelang.compare.runner import load_pipeline, run_compare
+    from spacy_rulelang.compare.runner import CompareOptions, compare as run_compare
     from spacy_rulelang.review import run_apply
 
     msg = Printer()
@@ -44,8 +45,7 @@ def loop_cli(
                             budgets=sizes, max_steps=max_steps, seed=seed)
 
     def compare(pipeline: Path, data: Path, out: Path) -> None:
-        nlp, _ = load_pipeline(str(pipeline))
-        run_compare(nlp, data, out, pipeline=str(pipeline), use_gold=False, show_progress=False)
+        run_compare(str(pipeline), data, out, CompareOptions(use_gold=False, show_progress=False))
 
     def apply(decisions: Path, corpus: Path, out: Path) -> None:
         run_apply(decisions, corpus, out)

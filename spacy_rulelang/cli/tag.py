@@ -13,8 +13,10 @@ from wasabi import msg
 
 from spacy_rulelang.backends import PipeJob, decoded_docs, load_ray_backend
 from spacy_rulelang.io.pipeline import NO_TAGGER, load_with_rulelang
+from spacy_rulelang.io.jsonl import loads
 from spacy_rulelang.cli._app import app
-from spacy_rulelang.cli._options import ADDRESS, BACKEND, BLOCK_SIZE, NUM_CPUS, NUM_GPUS, WORKERS, ray_options
+from spacy_rulelang.cli._options import ADDRESS, BACKEND, BLOCK_SIZE, NUM_CPUS, NUM_GPUS, WORKERS, ray_settings
+from spacy_rulelang.errors import Errors
 
 
 def read_texts(lines: Iterable[str]) -> Iterator[str]:
@@ -23,11 +25,11 @@ def read_texts(lines: Iterable[str]) -> Iterator[str]:
         line = line.rstrip("\n")
         if line.lstrip().startswith("{"):
             try:
-                record = srsly.json_loads(line)
+                record = loads(line)
             except ValueError as err:
-                raise ValueError(f"stdin, line {line_no}: not valid JSON ({err})") from None
+                raise ValueError(Errors.E342.format(line=line_no, err=err)) from None
             if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                raise ValueError(f"stdin, line {line_no}: a JSON line needs a string \"text\" field")
+                raise ValueError(Errors.E343.format(line=line_no))
             yield record["text"]
         elif line.strip():
             yield line
@@ -54,8 +56,8 @@ def tag_texts(nlp: Language, texts: Iterable[str], explain: bool = False,
     for doc in nlp.pipe(texts) if docs is None else docs:
         why = None
         if explain:
-            why = [{"text": doc[c.start:c.end].text, "id": c.entry.id, "rule": c.rule, "rejected_by": c.rejected_by}
-                   for c in ruler.explain(doc)]
+            why = [{"text": doc[c.start:c.end].text, "id": c.entry.id, "rule": c.rule, "rejected_by": c.rejected_by,
+                    "evidence": c.evidence} for c in ruler.explain(doc)]
         yield doc_record(doc, ruler.key, why)
 
 
@@ -64,7 +66,7 @@ def tag_cli(
     # fmt: off
     pipeline: str = typer.Argument(..., help=f"Pipeline with a tagger (name or path), or '{NO_TAGGER}'"),
     text: Optional[str] = typer.Argument(None, help="Text to tag; without it, read stdin (one text a line, or JSONL with \"text\")"),
-    pos_model: Optional[str] = typer.Option(None, "--pos-model", help="Give rulelang its own POS source (use with --pipeline blank)"),
+    pos_model: Optional[str] = typer.Option(None, "--pos-model", help=f"Give rulelang its own POS source (use with PIPELINE {NO_TAGGER})"),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object a line"),
     explain: bool = typer.Option(False, "--explain", help="Also show candidates that a rule rejected"),
     backend: str = BACKEND,
@@ -78,7 +80,7 @@ def tag_cli(
     """Find programming-language mentions and say which rule accepted each."""
     config = {"pos_model": pos_model} if pos_model else {}
     try:
-        options = ray_options(backend, address, workers, num_cpus, num_gpus, block_size)
+        options = ray_settings(backend, address, workers, num_cpus, num_gpus, block_size)
         nlp = load_with_rulelang(pipeline, config)
         texts: List[str] = [text] if text is not None else list(read_texts(sys.stdin))
         docs = None
@@ -99,5 +101,7 @@ def tag_cli(
             for cand in record.get("candidates", []):
                 if cand["rejected_by"] or not cand["rule"]:
                     msg.text(f"  rejected: {cand['text']!r} ({cand['id']}) by {cand['rejected_by'] or 'no rule'}")
+                if cand.get("evidence"):  # an ambiguous name: what the rules weighed
+                    msg.text(f"    evidence {cand['text']!r}: " + ", ".join(f"{k}={v}" for k, v in cand["evidence"].items()))
     except (OSError, ValueError) as err:
         msg.fail(str(err), exits=1)

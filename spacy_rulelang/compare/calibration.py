@@ -1,6 +1,6 @@
 """calibration.json: each rule's precision measured on gold, for rulelang to load.
 
-Format (INTERFACE.md): {"version": 1, "source": "<data file>", "rules": {"<rule>":
+Format (docs/formats.md, "calibration.json"): {"version": 1, "source": "<data file>", "rules": {"<rule>":
 {"precision": .., "recall": .., "tp": .., "fp": .., "fn": ..}}}. Rules that produced
 no span on gold have no measurable precision and are left out; without gold,
 "rules" is empty. Load it with the rulelang config setting `calibration`, so each

@@ -5,6 +5,8 @@ they are, and `review` (manual interfaces) groups examples by `_input_hash`
 (same text) and shows each distinct `_task_hash` (same spans) as a version
 annotated by its `_session_id`. So each example is written once per system
 ("<dataset>-rules", "<dataset>-model", and "<dataset>-gold" when there is gold).
+The user's strings (text, labels, rule names) ride only as data that `ner_manual`
+shows as text; a task never has an "html" field, which Prodigy would render as markup.
 
 Prodigy is not a dependency: `set_hashes` is a stand-in that follows its documented
 semantics (prodigy.util INPUT_HASH_KEYS / TASK_HASH_KEYS / IGNORE_HASH_KEYS): the

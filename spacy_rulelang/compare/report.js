@@ -7,7 +7,9 @@
  * localStorage under <body data-storage-key>, a hash of the examples' data, so two
  * reports never share decisions, and download as decisions.jsonl, one line per
  * decided disagreement, in the format of docs/decisions.md (read by `apply`).
- * Everything taken from the data is written with textContent, never as HTML.
+ * Everything taken from the data (labels, rule names, texts, notes) is written with
+ * textContent or an input's value, never parsed as HTML (no markup-parsing DOM call here),
+ * and what localStorage gives back is checked before it is used.
  */
 
 function rlFilter(cat){
@@ -52,13 +54,28 @@ function rlFilter(cat){
     if (el) { el.textContent = message; }
   }
 
+  // Keep only well-formed entries: a known decision (or none), string note and time.
+  function cleaned(saved) {
+    var clean = {version: 1, items: {}};
+    Object.keys(saved.items).forEach(function (id) {
+      var entry = saved.items[id];
+      if (!entry || typeof entry !== 'object') { return; }
+      var out = {note: typeof entry.note === 'string' ? entry.note : ''};
+      if (labelOf(entry.decision) !== 'undecided' && typeof entry.time === 'string') {
+        out.decision = entry.decision; out.time = entry.time;
+      }
+      if (out.decision || out.note) { clean.items[id] = out; }
+    });
+    return clean;
+  }
+
   function load() {
     try {
       storage = window.localStorage;
       var raw = storage.getItem(storageKey);
       var saved = raw ? JSON.parse(raw) : null;
       if (saved && saved.version === 1 && saved.items && typeof saved.items === 'object') {
-        state = saved;
+        state = cleaned(saved);
       }
     } catch (err) {
       storage = null;

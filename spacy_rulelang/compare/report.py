@@ -7,6 +7,12 @@ displaCy's "span" style because disagreements may overlap. No server, no externa
 scripts or CSS: report.js (this package's data file) is inlined; it filters examples
 by category and lets the reviewer decide each disagreement (buttons or keys).
 
+Why everything is escaped here: labels, rule names (a SpanRuler's pattern ids),
+texts and the header come from the user's pipeline and data, and displaCy escapes
+the text but not the labels. Every such string goes through `esc` (HTML, quotes
+included) before it reaches the page, the JSON data blocks through `script_json`,
+and report.js writes data only through textContent / value, never as HTML.
+
 Why the data rides in the page: each example carries a
 ``<script type="application/json" class="rl-data">`` block (`example_data`: its
 `_input_hash`, its position `doc` and, per disagreement, the offsets, label, text,
@@ -39,6 +45,11 @@ SYSTEM_ROWS = (("gold", "Gold"), ("rules", "Rules"), ("model", "Model"))
 ENT_COLORS = {"PROG_LANG": "#7aecec"}
 
 
+def esc(value: object) -> str:
+    """HTML text or a double- or single-quoted attribute value: & < > " ' escaped."""
+    return html.escape(str(value), quote=True)
+
+
 def _non_overlapping(spans: Sequence[SpanTuple]) -> List[SpanTuple]:
     """displaCy's ent style needs non-overlapping spans: keep longest first."""
     kept: List[SpanTuple] = []
@@ -49,7 +60,8 @@ def _non_overlapping(spans: Sequence[SpanTuple]) -> List[SpanTuple]:
 
 
 def render_ents(text: str, tokens: Sequence[Token], spans: Sequence[SpanTuple]) -> str:
-    ents = [{"start": tokens[s][0], "end": tokens[e - 1][1], "label": label}
+    # displaCy escapes the text but puts labels into the markup as they are
+    ents = [{"start": tokens[s][0], "end": tokens[e - 1][1], "label": esc(label)}
             for s, e, label in _non_overlapping(spans)]
     return displacy.render([{"text": text, "ents": ents, "title": None}], style="ent",
                            manual=True, page=False, jupyter=False,
@@ -57,7 +69,7 @@ def render_ents(text: str, tokens: Sequence[Token], spans: Sequence[SpanTuple]) 
 
 
 def render_disagreements(words: Sequence[str], found: Sequence[Disagreement]) -> str:
-    spans = [{"start_token": d.start, "end_token": d.end, "label": d.category} for d in found]
+    spans = [{"start_token": d.start, "end_token": d.end, "label": esc(d.category)} for d in found]
     return displacy.render([{"text": " ".join(words), "tokens": list(words), "spans": spans}],
                            style="span", manual=True, page=False, jupyter=False,
                            options={"colors": CATEGORY_COLORS})
@@ -85,7 +97,8 @@ def example_data(words: Sequence[str], *, systems: Dict[str, Optional[List[SpanT
 
 def script_json(obj: object) -> str:
     """JSON that is safe inside a <script> element: `<`, `>` and `&` become \\u escapes
-    (so a text holding "</script>" cannot end the element; JSON.parse undoes them)."""
+    (so neither "</script" nor "<!--" can occur: a text holding them cannot end the
+    element or switch the parser's state; JSON.parse undoes the escapes)."""
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
     for char in "<>&\u2028\u2029":
         text = text.replace(char, f"\\u{ord(char):04x}")
@@ -117,9 +130,9 @@ def render_example(words: Sequence[str], text: str, tokens: Sequence[Token], *,
         details = ", ".join(f"{k}={info[k]}" for k in ("rule", "rule_score", "model_score",
                                                         "gold_agrees", "priority")
                             if info[k] is not None)
-        items.append(f'<li class="rl-item" data-index="{i}" data-category="{d.category}" '
-                     f'tabindex="-1"><b>{d.category}</b> '
-                     f"&ldquo;{html.escape(info['text'])}&rdquo; {html.escape(details)}</li>")
+        items.append(f'<li class="rl-item" data-index="{i}" data-category="{esc(d.category)}" '
+                     f'tabindex="-1"><b>{esc(d.category)}</b> '
+                     f"&ldquo;{esc(info['text'])}&rdquo; {esc(details)}</li>")
     data = example_data(words, systems=systems, found=found, input_hash=input_hash,
                         doc_index=doc_index)
     return (f'<table class="systems">{"".join(rows)}</table>'
@@ -193,7 +206,7 @@ def page_js() -> str:
     """report.js, read once; a package data file so it can be read and linted as JS."""
     text = resources.files(__package__).joinpath("report.js").read_text(encoding="utf8")
     if "</script" in text.lower():  # would end the inline <script> element early
-        raise ValueError("report.js must not contain '</script'")
+        raise ValueError("internal error (please report it): the packaged report.js contains '</script'")
     return text
 
 
@@ -208,28 +221,29 @@ def storage_key(bodies: Sequence[str]) -> str:
 
 def build_page(ranked: Sequence[Tuple[int, float, int, List[str], str]],
                counts: Dict[str, int], header: Dict[str, object]) -> str:
-    head_rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
-                        for k, v in header.items())
+    head_rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in header.items())
     count_rows = "".join(
-        f'<tr><td><span class="count" data-category="{c}" '
-        f'style="background:{CATEGORY_COLORS[c]};padding:1px 6px;border-radius:3px">{c}</span></td>'
-        f'<td class="count-value" data-category="{c}">{counts.get(c, 0)}</td></tr>'
+        f'<tr><td><span class="count" data-category="{esc(c)}" '
+        f'style="background:{esc(CATEGORY_COLORS[c])};padding:1px 6px;border-radius:3px">{esc(c)}</span></td>'
+        f'<td class="count-value" data-category="{esc(c)}">{int(counts.get(c, 0))}</td></tr>'
         for c in CATEGORIES)
+    # the categories are this module's constants; esc turns ' into &#x27; even so, so the
+    # inline handler's argument stays one string literal
     buttons = ['<button data-category="all" class="active" onclick="rlFilter(\'all\')">all</button>']
-    buttons += [f'<button data-category="{c}" onclick="rlFilter(\'{c}\')">{c} ({counts.get(c, 0)})'
-                "</button>" for c in CATEGORIES]
+    buttons += [f'<button data-category="{esc(c)}" onclick="rlFilter(\'{esc(c)}\')">'
+                f"{esc(c)} ({int(counts.get(c, 0))})</button>" for c in CATEGORIES]
     examples = []
     for rank, priority, doc_index, cats, body in ranked:
         examples.append(
-            f'<section class="example" id="example-{rank}" data-rank="{rank}" '
-            f'data-doc="{doc_index}" data-categories="{" ".join(cats)}">'
-            f"<h2>#{rank} &middot; doc {doc_index} &middot; priority {priority:.4f} &middot; "
-            f'{", ".join(cats)}</h2>{body}</section>')
+            f'<section class="example" id="example-{int(rank)}" data-rank="{int(rank)}" '
+            f'data-doc="{int(doc_index)}" data-categories="{esc(" ".join(cats))}">'
+            f"<h2>#{int(rank)} &middot; doc {int(doc_index)} &middot; priority {priority:.4f} "
+            f'&middot; {esc(", ".join(cats))}</h2>{body}</section>')
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<title>spacy-rulelang: rules vs model</title>"
         f"<style>{PAGE_CSS}</style><script>{page_js()}</script></head>"
-        f'<body data-storage-key="{storage_key([r[4] for r in ranked])}">'
+        f'<body data-storage-key="{esc(storage_key([r[4] for r in ranked]))}">'
         "<h1>spacy-rulelang: where rules and model disagree</h1>"
         f'<table class="meta">{head_rows}</table>'
         f'<h2>Disagreements per category</h2><table class="counts">{count_rows}</table>'

@@ -22,15 +22,17 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Un
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.util import import_file
 from tqdm import tqdm
 
 from spacy_rulelang.io.atomic import AtomicOutputDir
-from spacy_rulelang.backends import PipeJob, RayOptions, check_backend, decoded_docs, load_ray_backend
-from spacy_rulelang.io.corpus import TEXT_KINDS, data_kind, pipeline_input, read_items
+from spacy_rulelang.backends import PipeJob, RayOptions, check_backend, decoded_docs, load_ray_backend, reason
+from spacy_rulelang.io.corpus import TEXT_KINDS, check_input, pipeline_input, read_items
 from spacy_rulelang.errors import Errors
 from spacy_rulelang.io.pipeline import MERGE_FACTORIES
 from spacy_rulelang.compare.rule_names import DEFAULT_RULE_NAME, rule_name_getter
 from spacy_rulelang.io.parallel import pipe_in_processes
+from spacy_rulelang.io.jsonl import dumps_line as jsonl_line, loads
 from spacy_rulelang.compare.calibration import calibration_from_stats
 from spacy_rulelang.compare.pipe import read_disagreements
 from spacy_rulelang.compare.core import Disagreement, SpanTuple, restrict_labels
@@ -45,6 +47,79 @@ COMPARE_NAME = "rulelang_compare_run"
 GOLD_KEY = "rulelang_gold"
 OUTPUT_KEY = "rulelang_disagreements"
 OUTPUT_FILES = ("disagreements.jsonl", "report.html", "summary.json", "calibration.json")
+
+
+@dataclass(frozen=True)
+class CompareOptions:
+    """How `compare` runs, built once by the command line (or a caller) and passed whole.
+
+    `model_key`: span key of the model's entities (None: doc.ents, or the merge's key);
+    `rules_key`: span key of another rule component than rulelang, whose rule name is read
+    through `rule_name`; `labels`: the labels compared (None: the rule component's);
+    `limit`: the first N inputs; `repeat`: passes over the input (the benchmark);
+    `code`: a Python file imported before the pipeline loads; `ray`: run on Ray with these
+    options (None: locally, `n_process` processes)."""
+
+    model_key: Optional[str] = None
+    rules_key: Optional[str] = None
+    rule_name: str = DEFAULT_RULE_NAME
+    labels: Optional[Sequence[str]] = None
+    use_gold: bool = True
+    limit: Optional[int] = None
+    repeat: int = 1
+    max_examples: int = 500
+    dataset: str = "rulelang_compare"
+    n_process: int = 1
+    batch_size: int = 64
+    code: Optional[Path] = None
+    ray: Optional[RayOptions] = None
+    show_progress: bool = True
+
+    @property
+    def backend(self) -> str:
+        return "local" if self.ray is None else "ray"
+
+    def check(self) -> None:
+        """E103 for a setting below its minimum, E177 for --n-process with ray, E171 without Ray."""
+        for setting, value, minimum in (("--max-examples", self.max_examples, 1),
+                                        ("--n-process", self.n_process, 1),
+                                        ("--batch-size", self.batch_size, 1),
+                                        ("--repeat", self.repeat, 1),
+                                        ("--limit", 0 if self.limit is None else self.limit, 0)):
+            if value < minimum:
+                raise ValueError(Errors.E103.format(setting=setting, minimum=minimum, value=value))
+        check_backend(self.backend, self.ray)
+        if self.ray is not None and self.n_process > 1:
+            raise ValueError(Errors.E177)
+
+
+def import_code(code: Optional[Path]) -> None:
+    """Import the --code file before the pipeline loads, so the components it registers
+    (@Language.component) exist; with n_process > 1 the forked workers inherit them, and
+    each ray worker imports it itself. Like spaCy's own `import_code`, but raising E142."""
+    if code is None:
+        return
+    if not Path(code).is_file():
+        raise ValueError(Errors.E142.format(path=code, err="no such file"))
+    try:
+        import_file("python_code", code)
+    except Exception as err:  # noqa: BLE001  any error in the user's file
+        raise ValueError(Errors.E142.format(path=code, err=f"{type(err).__name__}: {reason(err)}")) from err
+
+
+def compare(pipeline: str, data: Union[str, Path], output_dir: Union[str, Path],
+            options: CompareOptions = CompareOptions(), *,
+            notes: Optional[List[str]] = None) -> Dict[str, object]:
+    """Load PIPELINE (name or path) and compare its rules and model over DATA, writing
+    OUTPUT_FILES into output_dir; returns the summary. The input is checked before the
+    (slow) pipeline load. `notes` collects what the user should read (e.g. that
+    write_ents was turned off), also when an error is raised."""
+    notes = [] if notes is None else notes
+    kind = check_input(data)
+    import_code(options.code)
+    nlp, load_notes = load_pipeline(pipeline, options.model_key, options.rules_key)
+    notes.extend(load_notes)
+    return run_compare(nlp, data, output_dir, options, pipeline=pipeline, kind=kind, notes=notes)
 
 
 @dataclass(frozen=True)
@@ -116,15 +191,16 @@ def prepare(nlp: Language, model_key: Optional[str] = None,
         raise ValueError(Errors.E100.format(pipeline=pipeline or nlp.meta.get("name", "nlp"),
                                             names=nlp.pipe_names))
     notes: List[str] = []
-    merges = [name for factory in MERGE_FACTORIES for name in components_by_factory(nlp, factory)]
+    merges = [(name, factory) for factory in MERGE_FACTORIES
+              for name in components_by_factory(nlp, factory)]
     if model_key is None and merges:
-        model_key = nlp.get_pipe_config(merges[0]).get("model_key", MERGE_MODEL_KEY)
-        notes.append(f"The pipeline has rulelang_merge: reading the model's entities from "
+        model_key = nlp.get_pipe_config(merges[0][0]).get("model_key", MERGE_MODEL_KEY)
+        notes.append(f"The pipeline has {merges[0][1]}: reading the model's entities from "
                      f"doc.spans['{model_key}'].")
     writers = _writes_ents(nlp, rulelang)
     if writers and (model_key is None or merges):
         where = "doc.ents" if model_key is None else \
-            f"doc.spans['{model_key}'] (rulelang_merge copies it from doc.ents)"
+            f"doc.spans['{model_key}'] ({merges[0][1]} copies it from doc.ents)"
         raise ValueError(Errors.E102.format(name=writers[0], where=where))
     configs = [nlp.get_pipe_config(name) for name in rulelang]
     rules_key = configs[0].get("spans_key", "rulelang")
@@ -159,7 +235,7 @@ def _add_compare(nlp: Language, rules_key: str, model_key: Optional[str], labels
                          "spans_key": OUTPUT_KEY, "labels": list(labels), "rule_name": rule_name})
 
 
-def _raw_items(path: Path, nlp: Language, repeat: int) -> Iterator[Union[str, Doc]]:
+def repeated_items(path: Path, nlp: Language, repeat: int) -> Iterator[Union[str, Doc]]:
     for _ in range(repeat):
         yield from read_items(path, nlp.vocab)
 
@@ -168,7 +244,7 @@ def read_inputs(path: Path, nlp: Language, stats: SummaryStats, *, use_gold: boo
                 limit: Optional[int] = None, repeat: int = 1) -> Iterator[Tuple[Union[str, Doc], int]]:
     """(text or pre-tokenized Doc, input position); empty inputs are counted as skipped."""
     gold_key = GOLD_KEY if use_gold else None
-    for idx, item in enumerate(islice(_raw_items(path, nlp, repeat), limit)):
+    for idx, item in enumerate(islice(repeated_items(path, nlp, repeat), limit)):
         stats.read()
         value, skip = pipeline_input(item, nlp.vocab, gold_key, skip_empty=True)
         if skip is not None:
@@ -179,7 +255,7 @@ def read_inputs(path: Path, nlp: Language, stats: SummaryStats, *, use_gold: boo
 
 def dumps_line(obj: object) -> str:
     """One JSONL line; the stdlib writes the shortest float repr (0.282191, not 0.28219099999999997)."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return jsonl_line(obj, separators=(",", ":"))  # U+2028 and the like escaped
 
 
 def dumps_pretty(obj: object) -> str:
@@ -210,63 +286,53 @@ def _tuples(spans) -> List[SpanTuple]:
     return [(s.start, s.end, s.label_) for s in spans]
 
 
-def run_compare(nlp: Language, data_path: Union[str, Path], output_dir: Union[str, Path], *,
-                pipeline: str = "", model_key: Optional[str] = None,
-                rules_key: Optional[str] = None, rule_name: str = DEFAULT_RULE_NAME,
-                use_gold: bool = True,
-                limit: Optional[int] = None, max_examples: int = 500,
-                dataset: str = "rulelang_compare", n_process: int = 1, batch_size: int = 64,
-                labels: Optional[Sequence[str]] = None, show_progress: bool = True,
-                repeat: int = 1, on_doc: Optional[Callable[[int, int], None]] = None,
-                notes: Optional[List[str]] = None, backend: str = "local",
-                ray_options: Optional[RayOptions] = None,
-                code: Optional[Path] = None) -> Dict[str, object]:
-    """Compare rules and model over DATA; write OUTPUT_FILES into output_dir.
+def run_compare(nlp: Language, data: Union[str, Path], output_dir: Union[str, Path],
+                options: CompareOptions = CompareOptions(), *, pipeline: str = "",
+                kind: Optional[str] = None, notes: Optional[List[str]] = None,
+                on_doc: Optional[Callable[[int, int], None]] = None) -> Dict[str, object]:
+    """Compare the rules and model of a loaded `nlp` over DATA; write OUTPUT_FILES into
+    output_dir and return the summary dict.
 
-    Returns the summary dict. `on_doc(n_docs, n_words)` is called after each doc
-    (the benchmark uses it). The comparison component is removed again at the end.
-    With backend "ray", `ray_options` says how (workers, block size...) and each worker
-    loads PIPELINE itself (with the `code` file imported first); the outputs are the
-    same bytes as with "local".
+    `pipeline`: NLP's name or path (the ray workers load it by it); `kind`: what
+    `check_input(data)` returned, when the caller checked the input already; `notes`
+    collects what the user should read; `on_doc(n_docs, n_words)` is called after each doc
+    (the benchmark uses it). The comparison component is removed again at the end. The
+    outputs are the same bytes with either backend.
     """
-    data_path = Path(data_path)
-    for setting, value, minimum in (("--max-examples", max_examples, 1), ("--n-process", n_process, 1),
-                                    ("--batch-size", batch_size, 1), ("--repeat", repeat, 1),
-                                    ("--limit", 0 if limit is None else limit, 0)):
-        if value < minimum:
-            raise ValueError(Errors.E103.format(setting=setting, minimum=minimum, value=value))
-    check_backend(backend, ray_options)
-    if backend == "ray" and not pipeline:
+    data = Path(data)
+    options.check()
+    if options.ray is not None and not pipeline:
         raise ValueError(Errors.E172)
-    if backend == "ray" and n_process > 1:
-        raise ValueError(Errors.E177)
-    kind = data_kind(data_path)
-    use_gold = use_gold and kind not in TEXT_KINDS
-    setup, setup_notes = prepare(nlp, model_key, labels, pipeline, rules_key, rule_name)
+    kind = check_input(data) if kind is None else kind
+    use_gold = options.use_gold and kind not in TEXT_KINDS
+    setup, setup_notes = prepare(nlp, options.model_key, options.labels, pipeline,
+                                 options.rules_key, options.rule_name)
     if notes is not None:
         notes.extend(setup_notes)
     stats = SummaryStats(setup.rule_names)
     try:
-        if backend == "ray":
-            job = PipeJob(partial(load_prepared, pipeline, model_key, rules_key, labels, rule_name,
-                                  None if code is None else str(code)),
+        if options.ray is not None:
+            code = None if options.code is None else str(options.code)
+            job = PipeJob(partial(load_prepared, pipeline, options.model_key, options.rules_key,
+                                  options.labels, options.rule_name, code),
                           gold_key=GOLD_KEY if use_gold else None, skip_empty=True)
-            rows = load_ray_backend().pipe_file(data_path, kind, job, ray_options or RayOptions(),
-                                           repeat=repeat, limit=limit)
+            rows = load_ray_backend().pipe_file(data, kind, job, options.ray,
+                                                repeat=options.repeat, limit=options.limit)
             inputs = None
             docs = _counted(decoded_docs(rows, nlp.vocab), stats)
         else:
-            inputs = GuardedInputs(read_inputs(data_path, nlp, stats, use_gold=use_gold,
-                                               limit=limit, repeat=repeat))
-            docs = pipe_in_processes(nlp, inputs, n_process=n_process, batch_size=batch_size)
-        settings = {"pipeline": pipeline, "data": str(data_path), "data_kind": kind,
+            inputs = GuardedInputs(read_inputs(data, nlp, stats, use_gold=use_gold,
+                                               limit=options.limit, repeat=options.repeat))
+            docs = pipe_in_processes(nlp, inputs, n_process=options.n_process,
+                                     batch_size=options.batch_size)
+        settings = {"pipeline": pipeline, "data": str(data), "data_kind": kind,
                     "gold": use_gold, "rules_key": setup.rules_key, "rule_name": setup.rule_name,
                     "model_key": setup.model_key or "doc.ents", "labels": setup.labels,
-                    "limit": limit, "repeat": repeat, "max_examples": max_examples,
-                    "dataset": dataset}
-        return _run(docs, inputs, stats, setup, data_path, Path(output_dir), settings=settings,
-                    max_examples=max_examples, dataset=dataset, show_progress=show_progress,
-                    on_doc=on_doc)
+                    "limit": options.limit, "repeat": options.repeat,
+                    "max_examples": options.max_examples, "dataset": options.dataset}
+        return _run(docs, inputs, stats, setup, data, Path(output_dir), settings=settings,
+                    max_examples=options.max_examples, dataset=options.dataset,
+                    show_progress=options.show_progress, on_doc=on_doc)
     finally:
         if COMPARE_NAME in nlp.pipe_names:
             nlp.remove_pipe(COMPARE_NAME)
@@ -278,8 +344,6 @@ def load_prepared(pipeline: str, model_key: Optional[str], rules_key: Optional[s
     """The pipeline as `compare` runs it (what each ray worker loads): the --code file
     imported, loaded by `load_pipeline` and `prepare`d with the comparison component."""
     if code is not None:
-        from spacy_rulelang.cli.compare import import_code  # the CLI's loader, with its error message
-
         import_code(Path(code))
     nlp, _ = load_pipeline(pipeline, model_key, rules_key)
     prepare(nlp, model_key, labels, pipeline, rules_key, rule_name)
@@ -355,16 +419,16 @@ def _run(docs: Iterator[Tuple[Doc, int]], inputs: Optional[GuardedInputs], stats
         if n_done == 0:  # every input was skipped as empty: keep the previous outputs
             raise ValueError(Errors.E109.format(n=stats.docs_in, path=data_path))
         if stats.docs_in != stats.docs_out:  # every input doc must be accounted for
-            raise RuntimeError(f"docs_in={stats.docs_in} != docs_out={stats.docs_out}")
+            raise RuntimeError(f"internal error (please report it): docs_in={stats.docs_in} != docs_out={stats.docs_out}")
         ranker = Ranker.from_counts(counts)
         with records.open(encoding="utf8") as src, tasks.open("w", encoding="utf8") as dst:
             for line in src:
-                _write_example(DocRecord.from_json(json.loads(line)), ranker, label_set, dst,
+                _write_example(DocRecord.from_json(loads(line)), ranker, label_set, dst,
                                report, dataset)
         ranks = report.ranks()
         with tasks.open(encoding="utf8") as src, out.open("disagreements.jsonl") as dst:
             for line in src:
-                task = json.loads(line)
+                task = loads(line)
                 task["meta"]["rank"] = ranks.get(task["meta"]["doc"])
                 dst.write(dumps_line(task))
         summary = stats.to_dict(settings)

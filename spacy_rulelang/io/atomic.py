@@ -5,7 +5,12 @@ not leave a mix of old and new files, nor lose an earlier run's outputs. A folde
 of outputs is written into a staging folder next to it and swapped in with one
 atomic rename (Linux: renameat2 with RENAME_EXCHANGE); a single file is written
 to a temp file and moved over the old one with os.replace. What a killed run
-left behind (its pid is in the name) is removed by the next run.
+left behind is removed by the next run, but only when its owner is provably gone:
+each run holds an flock on a lock file next to its staging folder (and on its
+temp file) for its whole life, and the kernel drops the lock when the process
+ends, however it ends. A pid in a name is not proof: another host, or another
+PID namespace sharing the volume (containers), has its own pid numbers. Leftovers
+without a lock file (an older version's) fall back to the pid check.
 """
 from __future__ import annotations
 
@@ -22,6 +27,11 @@ from types import TracebackType
 from typing import IO, Callable, Dict, Iterator, List, Optional, Pattern, Tuple, Type, Union
 
 from spacy_rulelang.errors import Errors
+
+try:
+    import fcntl
+except ImportError:  # Windows: the pid check alone
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["AtomicOutputDir", "atomic_file"]
 
@@ -61,14 +71,15 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(a), None, str(b))
 
 
-def _swap_in(staging: Path, target: Path) -> Optional[Path]:
-    """Put `staging` at `target`; returns where the previous `target` now is (to remove)."""
+def _swap_in(staging: Path, target: Path, token: str) -> Optional[Path]:
+    """Put `staging` at `target`; returns where the previous `target` now is (to remove).
+    `token`: the run's `{pid}-{hex}`, whose lock file also covers the old folder."""
     if not os.path.lexists(target):
         os.rename(staging, target)
         return None
     if _exchange(staging, target):
         return staging
-    old = target.parent / f".{target.name}.old-{os.getpid()}-{secrets.token_hex(8)}"
+    old = target.parent / f".{target.name}.old-{token}"
     os.rename(target, old)  # a kill between these two renames: the next run restores `old`
     try:
         os.rename(staging, target)
@@ -94,6 +105,49 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _take_lock(path: Path, create: bool) -> Optional[int]:
+    """An fd holding an exclusive flock on `path`, or None when another process holds it
+    or the file is gone. create=True makes a new file (it must not exist) and waits for
+    the lock; create=False only tries (a cleaner). Without fcntl: a plain fd."""
+    flags = os.O_RDWR | (os.O_CREAT | os.O_EXCL if create else 0)
+    try:
+        fd = os.open(path, flags, 0o666)
+    except FileNotFoundError:
+        if create:
+            raise
+        return None
+    if fcntl is None:
+        return fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if create else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        # A cleaner may have taken the new file's lock first and removed it: the path
+        # must still be this file, or the lock protects nothing.
+        if create and os.stat(path).st_ino != os.fstat(fd).st_ino:
+            raise FileNotFoundError(errno.ENOENT, "removed while being locked", str(path))
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _owner_gone(path: Path, pid: int) -> Tuple[bool, Optional[int]]:
+    """Whether the run that made `path` (a temp file) is provably gone: its flock is free
+    and its pid is not alive here (an older version's file has no lock, only a pid).
+    Returns the fd holding the lock while the caller removes the file."""
+    if fcntl is None:
+        return not _pid_alive(pid), None
+    fd = _take_lock(path, create=False)
+    if fd is None:
+        return False, None
+    if _pid_alive(pid):
+        os.close(fd)
+        return False, None
+    return True, fd
+
+
 def _tmp_pattern(name: Optional[str]) -> Pattern[str]:
     """`.{name}.{pid}-{hex}.tmp` (atomic_file) or `.{name}.{8 chars}.tmp` (tempfile.mkstemp,
     as the earlier implementation made them inside the output folder)."""
@@ -108,26 +162,59 @@ def _remove_stale_tmp(folder: Path, name: Optional[str] = None) -> None:
             match = pattern.match(entry.name)
             if match is None or not entry.is_file(follow_symlinks=False):
                 continue
-            if match.group(1) is None or not _pid_alive(int(match.group(1))):
+            if match.group(1) is None:  # mkstemp's name: an older version's, no pid
                 os.unlink(entry.path)
+                continue
+            gone, fd = _owner_gone(Path(entry.path), int(match.group(1)))
+            try:
+                if gone:
+                    os.unlink(entry.path)
+            finally:
+                if fd is not None:
+                    os.close(fd)
+
+
+def _lock_path(target: Path, token: str) -> Path:
+    return target.parent / f".{target.name}.run-{token}.lock"
 
 
 def _clean_stale(target: Path) -> None:
-    """Remove the staging/old folders of killed runs into `target` and the temp files
-    they left inside it; restore `target` from an old folder when it is missing."""
-    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(staging|old)-(\d+)-[0-9a-f]+$")
-    stale: List[Tuple[str, Path]] = []
+    """Remove the staging/old folders of finished or killed runs into `target` and the
+    temp files they left inside it; restore `target` from an old folder when it is
+    missing. A folder whose run's lock is held (a live run, here or on another host
+    or PID namespace) is left alone."""
+    name = re.escape(target.name)
+    folder_re = re.compile(rf"^\.{name}\.(staging|old)-((\d+)-[0-9a-f]+)$")
+    lock_re = re.compile(rf"^\.{name}\.run-((\d+)-[0-9a-f]+)\.lock$")
+    folders: List[Tuple[str, str, Path]] = []
+    locks: Dict[str, Path] = {}
     with os.scandir(target.parent) as entries:
         for entry in entries:
-            match = pattern.match(entry.name)
-            if match and entry.is_dir(follow_symlinks=False) and not _pid_alive(int(match.group(2))):
-                stale.append((match.group(1), Path(entry.path)))
-    olds = sorted((path for kind, path in stale if kind == "old"), key=lambda p: p.stat().st_mtime)
-    if olds and not os.path.lexists(target):  # killed between the two fallback renames
-        os.rename(olds[-1], target)
-        stale = [(kind, path) for kind, path in stale if path != olds[-1]]
-    for _, path in stale:
-        shutil.rmtree(path)
+            match = folder_re.match(entry.name)
+            if match and entry.is_dir(follow_symlinks=False):
+                folders.append((match.group(1), match.group(2), Path(entry.path)))
+            match = lock_re.match(entry.name)
+            if match and entry.is_file(follow_symlinks=False):
+                locks[match.group(1)] = Path(entry.path)
+    held: Dict[str, int] = {}  # the locks of gone runs, held while their folders go
+    try:
+        for token, lock in locks.items():
+            fd = _take_lock(lock, create=False)
+            if fd is not None:
+                held[token] = fd
+        stale = [(kind, path) for kind, token, path in folders
+                 if token in held or (token not in locks and not _pid_alive(int(token.split("-")[0])))]
+        olds = sorted((path for kind, path in stale if kind == "old"), key=lambda p: p.stat().st_mtime)
+        if olds and not os.path.lexists(target):  # killed between the two fallback renames
+            os.rename(olds[-1], target)
+            stale = [(kind, path) for kind, path in stale if path != olds[-1]]
+        for _, path in stale:
+            shutil.rmtree(path)
+        for token in held:
+            locks[token].unlink(missing_ok=True)
+    finally:
+        for fd in held.values():
+            os.close(fd)
     if target.is_dir():
         _remove_stale_tmp(target)
 
@@ -204,22 +291,49 @@ class AtomicOutputDir:
         self._target = Path(os.path.realpath(self.output_dir))  # swap a symlink's folder
         self._staging: Optional[Path] = None
         self._scratch: Dict[str, Path] = {}
+        self._token = ""
+        self._lock: Optional[int] = None
 
     def __enter__(self) -> "AtomicOutputDir":
         target = self._target
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             _clean_stale(target)
-            staging = target.parent / f".{target.name}.staging-{os.getpid()}-{secrets.token_hex(8)}"
+        except OSError as err:
+            raise ValueError(Errors.E130.format(path=self.output_dir, err=err)) from err
+        self._token = token = f"{os.getpid()}-{secrets.token_hex(8)}"
+        lock = _lock_path(target, token)
+        try:  # the lock first: a staging folder is never without its held lock
+            self._lock = _take_lock(lock, create=True)
+        except OSError as err:
+            lock.unlink(missing_ok=True)
+            raise ValueError(Errors.E274.format(path=lock, err=err)) from err
+        staging = target.parent / f".{target.name}.staging-{token}"
+        try:
             os.mkdir(staging)
         except OSError as err:
+            self._release()
             raise ValueError(Errors.E130.format(path=self.output_dir, err=err)) from err
         self._staging = staging
         return self
 
+    def _release(self) -> None:
+        """Drop the run's lock; its file goes too unless a folder of the run is left
+        (a failed removal): the next run then sees a free lock and removes them."""
+        if self._lock is None:
+            return
+        target, token = self._target, self._token
+        left = [target.parent / f".{target.name}.{kind}-{token}" for kind in ("staging", "old")]
+        try:
+            if not any(os.path.lexists(path) for path in left):
+                _lock_path(target, token).unlink(missing_ok=True)
+        finally:
+            os.close(self._lock)
+            self._lock = None
+
     def _active(self) -> Path:
         if self._staging is None:
-            raise RuntimeError("AtomicOutputDir: use it in a `with` statement")
+            raise RuntimeError("internal error: AtomicOutputDir is used in a `with` statement")
         return self._staging
 
     def path(self, name: str) -> Path:
@@ -247,6 +361,12 @@ class AtomicOutputDir:
 
     def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
                  tb: Optional[TracebackType]) -> None:
+        try:
+            self._finish(exc)
+        finally:
+            self._release()
+
+    def _finish(self, exc: Optional[BaseException]) -> None:
         staging = self._active()
         self._staging = None
         scratch, self._scratch = list(self._scratch.values()), {}
@@ -263,7 +383,7 @@ class AtomicOutputDir:
             if target.is_dir():
                 _carry_over(target, staging)
                 shutil.copymode(target, staging)
-            previous = _swap_in(staging, target)
+            previous = _swap_in(staging, target, self._token)
         except OSError as err:
             _discard(staging)
             raise ValueError(Errors.E131.format(path=self.output_dir, err=err)) from err
@@ -284,24 +404,31 @@ def atomic_file(path: Union[str, Path]) -> Iterator[Path]:
     """
     path = Path(path)
     tmp = path.parent / f".{path.name}.{os.getpid()}-{secrets.token_hex(8)}.tmp"
+    lock: Optional[int] = None  # held on the temp file until it is in place or removed
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_tmp(path.parent, path.name)
-        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        lock = _take_lock(tmp, create=True)
         if path.is_file():
             shutil.copymode(path, tmp)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
+        if lock is not None:
+            tmp.unlink(missing_ok=True)
+            os.close(lock)
         raise ValueError(Errors.E130.format(path=path, err=err)) from err
     try:
-        yield tmp
-    except BaseException as err:
-        tmp.unlink(missing_ok=True)
-        if isinstance(err, OSError) and _is_write_error(err, tmp):
-            raise ValueError(Errors.E130.format(path=path, err=err)) from err
-        raise
-    try:
-        os.replace(tmp, path)
-    except OSError as err:
-        tmp.unlink(missing_ok=True)
-        raise ValueError(Errors.E131.format(path=path, err=err)) from err
+        try:
+            yield tmp
+        except BaseException as err:
+            tmp.unlink(missing_ok=True)
+            if isinstance(err, OSError) and _is_write_error(err, tmp):
+                raise ValueError(Errors.E130.format(path=path, err=err)) from err
+            raise
+        try:
+            os.replace(tmp, path)
+        except OSError as err:
+            tmp.unlink(missing_ok=True)
+            raise ValueError(Errors.E131.format(path=path, err=err)) from err
+    finally:
+        if lock is not None:
+            os.close(lock)

@@ -8,12 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
-import srsly
 from spacy.tokens import Doc, DocBin, Span
 from spacy.vocab import Vocab
 
 from spacy_rulelang.io.atomic import atomic_file
 from spacy_rulelang.errors import Errors
+from spacy_rulelang.io.jsonl import describe, loads
 from spacy_rulelang.io.textfiles import read_lines
 
 DEFAULT_LABEL_MAP: Dict[str, str] = {"Language": "PROG_LANG"}
@@ -27,7 +27,8 @@ def read_conll_sentences(path: Union[str, Path]) -> Iterator[Sentence]:
     """Yield (words, tags, line) per sentence of a StackOverflowNER file.
 
     A blank (or whitespace-only) line ends a sentence; every other line must have
-    exactly four tab-separated columns and a BIO tag in the second.
+    exactly four tab-separated columns (or two, word<TAB>tag, when the file's first
+    line has two) and a BIO tag in the second.
     """
     path = Path(path)
     if not path.exists():
@@ -35,6 +36,7 @@ def read_conll_sentences(path: Union[str, Path]) -> Iterator[Sentence]:
     words: List[str] = []
     tags: List[str] = []
     start = 0
+    expected: Optional[int] = None
     for line_no, line in read_lines(path):
         if not line.strip():
             if words:
@@ -42,11 +44,15 @@ def read_conll_sentences(path: Union[str, Path]) -> Iterator[Sentence]:
             words, tags = [], []
             continue
         cols = line.split("\t")
-        if len(cols) != N_COLUMNS:
+        if expected is None and len(cols) in (2, N_COLUMNS):  # 2: word<TAB>tag (out-of-domain sets)
+            expected = len(cols)  # the file's first line sets it for every line
+        if len(cols) != (expected or N_COLUMNS):
             raise ValueError(
-                Errors.E020.format(path=path, line=line_no, expected=N_COLUMNS,
+                Errors.E020.format(path=path, line=line_no, expected=expected or N_COLUMNS,
                                    found=len(cols), text=line[:80])
             )
+        if not cols[0]:
+            raise ValueError(Errors.E271.format(path=path, line=line_no))
         tag = cols[1]
         if not (tag == "O" or (len(tag) > 2 and tag[:2] in ("B-", "I-"))):
             raise ValueError(Errors.E021.format(path=path, line=line_no, tag=tag))
@@ -102,9 +108,9 @@ def read_jsonl_texts(path: Union[str, Path]) -> Iterator[Tuple[str, dict]]:
         if not line.strip():
             continue
         try:
-            record = srsly.json_loads(line)
+            record = loads(line)
         except ValueError as err:
-            raise ValueError(Errors.E024.format(path=path, line=line_no, err=err)) from None
+            raise ValueError(Errors.E024.format(path=path, line=line_no, err=describe(err))) from None
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             raise ValueError(Errors.E025.format(path=path, line=line_no))
         yield record["text"], record
@@ -163,6 +169,15 @@ def data_kind(path: Union[str, Path]) -> str:
     if suffix in CONLL_SUFFIXES:
         return "conll"
     raise ValueError(Errors.E023.format(path=path))
+
+
+def check_input(path: Union[str, Path]) -> str:
+    """The kind of an input file (`data_kind`, E023), once it is known to exist (E022):
+    what a command checks before its (slow) pipeline load."""
+    kind = data_kind(path)
+    if not Path(path).exists():
+        raise FileNotFoundError(Errors.E022.format(path=path))
+    return kind
 
 
 def read_gold_docs(path: Union[str, Path], vocab: Vocab,

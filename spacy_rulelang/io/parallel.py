@@ -14,10 +14,12 @@ worker is terminated and joined, then the error propagates.
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import pickle
 import queue
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -41,6 +43,10 @@ DEFAULT_TIMEOUT = 600.0  # seconds without any result from the workers: a stalle
 JOIN_TIMEOUT = 5.0  # seconds a stopping worker gets before it is killed
 IDLE_POLL = 1.0  # seconds between a worker's checks that its parent is still alive
 _STOP = pickle.dumps(None)
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+HINT_WORKERS = ("The other workers were stopped. Run with --n-process 1 to debug it in one "
+                "process (the traceback is chained below).")
+HINT_ONE = "The component's traceback is chained below."
 
 
 def pipe_in_processes(nlp: Language, items: Iterable[Tuple[Union[str, Doc], C]], *,
@@ -49,16 +55,51 @@ def pipe_in_processes(nlp: Language, items: Iterable[Tuple[Union[str, Doc], C]],
     """Like `nlp.pipe(items, as_tuples=True, n_process=n_process, batch_size=batch_size)`:
     yields (doc, context) in input order. Doc inputs keep their doc.spans and user_data.
 
-    With n_process > 1, an exception in a component raises E140 (with the worker's
-    error), a worker that dies or sends nothing for `timeout` seconds (None: no
-    limit) raises E141. At most 2 * n_process batches are in flight.
+    An exception in a component raises E140 (with the component's error chained), with
+    any n_process, so that a caller handles one error; an error of the input iterator
+    itself (a bad line of a corpus file) propagates as it is. With n_process > 1, a
+    worker that dies or sends nothing for `timeout` seconds (None: no limit) raises
+    E141. At most 2 * n_process batches are in flight.
     """
     for setting, value in (("n_process", n_process), ("batch_size", batch_size)):
         if value < 1:
             raise ValueError(Errors.E103.format(setting=setting, minimum=1, value=value))
     if n_process == 1:
-        return iter(nlp.pipe(items, as_tuples=True, batch_size=batch_size))
+        return _pipe_here(nlp, items, batch_size)
     return _pipe_in_workers(nlp, items, n_process, batch_size, timeout)
+
+
+class _InputError(Exception):
+    """Carries an exception of the caller's input iterator through nlp.pipe untouched."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def _guarded(items: Iterable[Tuple[Union[str, Doc], C]]) -> Iterator[Tuple[Union[str, Doc], C]]:
+    try:
+        yield from items
+    except Exception as err:  # noqa: BLE001  re-raised as it is by _pipe_here
+        raise _InputError(err) from err
+
+
+def _pipe_here(nlp: Language, items: Iterable[Tuple[Union[str, Doc], C]],
+               batch_size: int) -> Iterator[Tuple[Doc, C]]:
+    """n_process=1: nlp.pipe in this process, a component's exception wrapped as the
+    workers' is (E140), the input iterator's own exception unchanged."""
+    docs = nlp.pipe(_guarded(items), as_tuples=True, batch_size=batch_size)
+    while True:
+        try:
+            pair = next(docs)
+        except StopIteration:
+            return
+        except _InputError as err:
+            raise err.error from err.error.__cause__
+        except Exception as err:  # noqa: BLE001  a component failed
+            summary = "".join(traceback.format_exception_only(type(err), err)).strip()
+            raise ValueError(Errors.E140.format(n_process=1, err=summary, hint=HINT_ONE)) from err
+        yield pair
 
 
 def _pipe_in_workers(nlp: Language, items: Iterable[Tuple[Union[str, Doc], C]], n_process: int,
@@ -152,7 +193,10 @@ class _Pool:
                 result_recv, result_send = ctx.Pipe(duplex=False)
                 # Ends the child must not keep: another worker's pipes would hide
                 # that worker's death (no EOF) and keep its pipes open.
+                # Its own pipes' other ends, too: with them open, a worker whose parent was
+                # killed never sees EOF and blocks for ever sending a result.
                 inherited = [end for w in self.workers for end in (w.tasks, w.results)]
+                inherited += [task_send, result_recv]
                 process = ctx.Process(target=_work, name=f"rulelang-worker-{index}", daemon=True,
                                       args=(nlp, state, task_recv, result_send, inherited,
                                             os.getpid()))
@@ -189,8 +233,8 @@ class _Pool:
                     worker.outstanding -= 1
                     if error is not None:
                         summary, remote = error
-                        raise ValueError(Errors.E140.format(n_process=self.n_process,
-                                                            err=summary)) from _RemoteTraceback(remote)
+                        raise ValueError(Errors.E140.format(n_process=self.n_process, err=summary,
+                                                            hint=HINT_WORKERS)) from _RemoteTraceback(remote)
                     return seq, data
             for worker in self.workers:
                 if worker.process.sentinel in ready:
@@ -251,6 +295,18 @@ def _sigterm_as_exit() -> Iterator[None]:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker when the parent dies, even by SIGKILL (which
+    leaves it no `finally`). Elsewhere, the closed pipe ends and the idle check do it."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # no libc handle: the pipes still end the worker
+        pass
+
+
 def _work(nlp: Language, underscore_state: Tuple[dict, dict, dict], tasks: Connection,
           results: Connection, inherited: List[Connection], parent_pid: int) -> None:
     """Worker loop: (seq, [text or Doc bytes]) in, (seq, [Doc bytes], error) out."""
@@ -259,6 +315,9 @@ def _work(nlp: Language, underscore_state: Tuple[dict, dict, dict], tasks: Conne
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     for end in inherited:
         end.close()
+    _die_with_parent()
+    if os.getppid() != parent_pid:  # killed before the line above took effect
+        return
     Underscore.load_state(underscore_state)
     while True:
         if not tasks.poll(IDLE_POLL):

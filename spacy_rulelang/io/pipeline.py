@@ -7,6 +7,8 @@ from typing import Any, Dict, Optional, Union
 import spacy
 from spacy.language import Language
 
+from spacy_rulelang.errors import Errors
+
 NO_TAGGER = "blank"
 # The components that combine rules and model; evaluation and compare find them by factory.
 MERGE_FACTORIES = ("rulelang_merge", "rulelang_learned_merge")
@@ -28,11 +30,7 @@ def load_with_rulelang(pipeline: Union[str, Path], config: Optional[Dict[str, An
         try:
             nlp = spacy.load(pipeline)
         except OSError as err:
-            raise OSError(
-                f"Could not load the pipeline '{pipeline}' ({err}). Install one with a tagger, e.g. "
-                "`python -m spacy download en_core_web_sm`, pass its name or path with --pipeline, "
-                f"or use --pipeline {NO_TAGGER} (no POS checks)."
-            ) from None
+            raise OSError(Errors.E302.format(pipeline=pipeline, err=err, blank=NO_TAGGER)) from None
     if "rulelang" not in nlp.pipe_names:
         nlp.select_pipes(disable=[n for n in NOT_NEEDED if n in nlp.pipe_names])
         nlp.add_pipe("rulelang", config=config)

@@ -7,12 +7,15 @@ each policy is applied with the pure `merge_spans` and scored with spaCy's Score
 
     nlp = spacy.load("training/assembled")
     rows = score_policies(nlp, "corpus/dev.spacy", {"rules only": {"model_fills_gaps": False}})
+
+`score_policies_per_domain` does it on each dev domain (SO dev and the out-of-domain sets)
+and adds the macro average, so a policy is chosen on more than StackOverflow.
 """
 from __future__ import annotations
 
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Dict, List, Union
+from typing import Any, Dict, List, Sequence, Union
 
 from spacy.language import Language
 from spacy.scorer import Scorer
@@ -22,6 +25,8 @@ from spacy_rulelang.io.corpus import as_input_doc, read_gold_docs
 from spacy_rulelang.errors import Errors
 from spacy_rulelang.io.pipeline import MERGE_FACTORIES
 from spacy_rulelang.merge.hand_set import MergeSettings, merge_spans
+from spacy_rulelang.scoring.domains import macro_result
+from spacy_rulelang.scoring.evaluation import split_name
 
 MERGE_FACTORY = MERGE_FACTORIES[0]
 
@@ -58,4 +63,28 @@ def score_policies(nlp: Language, path: Union[str, Path], policies: Dict[str, Di
         scores = Scorer.score_spans(examples, "ents")
         rows.append({"policy": name, "config": policies[name], "p": scores["ents_p"] or 0.0,
                      "r": scores["ents_r"] or 0.0, "f": scores["ents_f"] or 0.0})
+    return rows
+
+
+def score_policies_per_domain(nlp: Language, data: Sequence[Union[str, Path]],
+                              policies: Dict[str, Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """`score_policies` on each file: one row per policy with its P/R/F1 per domain
+    ("domains") and their macro average over the dev domains ("macro", two or more)."""
+    if not data:
+        raise ValueError(Errors.E322)
+    per_domain: Dict[str, List[Dict[str, Any]]] = {}
+    paths: Dict[str, Union[str, Path]] = {}
+    for path in data:
+        name = split_name(path, list(per_domain))
+        per_domain[name], paths[name] = score_policies(nlp, path, policies), path
+    first = next(iter(per_domain.values()))
+    rows = []
+    for i, row in enumerate(first):
+        domains = {name: {"data": str(paths[name]), **{k: rs[i][k] for k in ("p", "r", "f")}}
+                   for name, rs in per_domain.items()}
+        out = {**row, "domains": domains}
+        macro = macro_result({name: {"systems": {"merge": d}} for name, d in domains.items()})
+        if macro is not None:
+            out["macro"] = {"splits": macro["splits"], **macro["systems"]["merge"]}
+        rows.append(out)
     return rows

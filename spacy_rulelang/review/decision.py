@@ -6,6 +6,7 @@ an exclusive end, as in compare.core.
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Optional, Sequence, Tuple, Union
@@ -83,6 +84,42 @@ def problem(path: Where, line: int, text: str) -> ValueError:
 def bad_value(path: Where, line: int, field: str, value: object, allowed: Sequence[str]) -> ValueError:
     return ValueError(Errors.E152.format(path=path, line=line, field=field, value=value,
                                          allowed=", ".join(allowed)))
+
+
+# markup (HTML/XML/JS quoting) and path separators; labels end up in corrected.spacy,
+# in report.html of a later `compare`, and in tools that use labels as file names
+UNSAFE_LABEL_CHARS = frozenset("<>&\"'`/\\")
+MAX_LABEL_LENGTH = 100
+
+
+def label_problem(label: str) -> Optional[str]:
+    """Why a label from a decisions file is not safe to write, or None.
+
+    Why a deny-list and not the corpus's labels: a reviewer may rightly take the
+    model's label (e.g. ORG) that the gold never had; what must never pass is a
+    label that carries markup, a path or invisible characters into the outputs."""
+    if label != label.strip():
+        return "has leading or trailing whitespace"
+    if set(label) <= {"."}:
+        return "is made of dots only"
+    if len(label) > MAX_LABEL_LENGTH:
+        return f"is longer than {MAX_LABEL_LENGTH} characters"
+    for char in label:
+        if char in UNSAFE_LABEL_CHARS:
+            return f"holds {char!r} (markup or a path separator)"
+        category = unicodedata.category(char)
+        if category[0] == "C" or category in ("Zl", "Zp") or (category == "Zs" and char != " "):
+            return f"holds the control, invisible or space character U+{ord(char):04X}"
+    return None
+
+
+def check_label(label: str, path: Where, line: int, where: str) -> str:
+    """E290 for a label that `label_problem` refuses; the label otherwise."""
+    why = label_problem(label)
+    if why is not None:
+        raise ValueError(Errors.E290.format(path=path, line=line, label=label, where=where,
+                                            problem=why))
+    return label
 
 
 def check_target(decision: Decision, path: Where) -> Decision:

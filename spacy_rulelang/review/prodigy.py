@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Dict, List, Optional
 
 from spacy_rulelang.review.decision import (GOLD_FIXED, GOLD_WRONG, MODEL, RULES, SKIP, SYSTEMS, Decision, Spans,
-                       Where, bad_value, check_target, is_index, problem)
+                       Where, bad_value, check_label, check_target, is_index, problem)
 
 ANSWERS = ("accept", "reject", "ignore")
 
@@ -36,6 +36,7 @@ def parse_spans(value: object, path: Where, line: int, where: str) -> Spans:
                                       f"(inclusive) with token_start <= token_end, got {start!r}, {end!r}")
         if not isinstance(label, str) or not label:
             raise problem(path, line, f"{where}[{i}] needs a \"label\"")
+        check_label(label, path, line, f"in {where}[{i}]")
         spans.append((start, end + 1, label))
     return tuple(sorted(set(spans)))
 

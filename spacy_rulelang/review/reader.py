@@ -20,9 +20,10 @@ from typing import Dict, List, Optional, Union
 
 from spacy_rulelang.compare.core import CATEGORIES
 from spacy_rulelang.errors import Errors
+from spacy_rulelang.io.jsonl import loads
 from spacy_rulelang.io.textfiles import read_lines
 from spacy_rulelang.review.decision import (DECISIONS, GOLD_WRONG, MODEL, RULES, SYSTEMS, Decision, Spans, Where,
-                       bad_value, check_target, is_index, problem)
+                       bad_value, check_label, check_target, is_index, problem)
 from spacy_rulelang.review.prodigy import parse_prodigy
 
 REQUIRED = ("doc", "token_start", "token_end", "label", "category", "decision", "spans")
@@ -41,6 +42,7 @@ def _span_list(value: object, path: Where, line: int, name: str) -> Optional[Spa
         if not ok:
             raise problem(path, line, f"\"spans\".{name} has {item!r}; each span must be "
                                       "[start, end, label] with 0 <= start < end (end exclusive)")
+        check_label(item[2], path, line, f"in \"spans\".{name}")
         spans.append((item[0], item[1], item[2]))
     return tuple(sorted(set(spans)))
 
@@ -67,6 +69,7 @@ def _check_fields(record: Dict, path: Where, line: int) -> None:
     if "input_hash" in record and (not isinstance(record["input_hash"], int)
                                    or isinstance(record["input_hash"], bool)):
         raise problem(path, line, "\"input_hash\" must be a whole number")
+    check_label(record["label"], path, line, "the \"label\" field")
     if record["decision"] not in DECISIONS:
         raise bad_value(path, line, "\"decision\"", record["decision"], DECISIONS)
     if record["category"] not in CATEGORIES:
@@ -98,7 +101,7 @@ def parse_decision(record: Dict, path: Where, line: int) -> Decision:
 def parse_line(text: str, path: Where, line: int) -> Decision:
     """One non-blank line, of either kind."""
     try:
-        record = json.loads(text)
+        record = loads(text)  # JSONDecodeError for a lone surrogate escape too
     except json.JSONDecodeError as err:
         raise ValueError(Errors.E150.format(path=path, line=line,
                                             err=f"{err.msg} at column {err.colno}")) from None

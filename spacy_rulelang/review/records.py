@@ -6,18 +6,18 @@ same bytes; a decision's own `time` is copied into the audit.
 """
 from __future__ import annotations
 
-import json
 from typing import Dict, Sequence
 
 from spacy.tokens import Doc
 
 from spacy_rulelang.compare.core import SpanTuple
 from spacy_rulelang.compare.export import prodigy_spans, prodigy_tokens, token_offsets
+from spacy_rulelang.io.jsonl import dumps_line
 from spacy_rulelang.review.gold_edits import Applied
 
 
 def dumps(record: Dict) -> str:
-    return json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+    return dumps_line(record, sort_keys=True)
 
 
 def audit_record(applied: Applied) -> Dict:

@@ -17,9 +17,13 @@ several joined by "+":
   not entities (an adjacent run counts as accepted by the rules of its parts).
 
 Where a missing candidate overlaps an entity, the entity wins.
+
+`weak_label(pipeline, data, output, WeakLabelOptions(...))` is what the `weak-label`
+command runs: the whole file, locally or on Ray, into a .spacy file replaced in one step.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from functools import partial
 from itertools import islice
@@ -29,17 +33,18 @@ from typing import FrozenSet, Iterable, Iterator, List, Optional, Set, Tuple, Un
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
+from tqdm import tqdm
 
-from spacy_rulelang.backends import PipeJob
-from spacy_rulelang.io.corpus import as_input_doc, pipeline_input, read_items
+from spacy_rulelang.backends import PipeJob, RayOptions, decoded_docs, load_ray_backend
+from spacy_rulelang.io.corpus import as_input_doc, check_input, pipeline_input, read_items, write_docbin
 from spacy_rulelang.errors import Errors
 from spacy_rulelang.io.parallel import pipe_in_processes
 from spacy_rulelang.io.pipeline import load_with_rulelang
 from spacy_rulelang.ruler.engine import check_rule_names
 from spacy_rulelang.io.spans import token_mask
 
-__all__ = ["MissingPolicy", "DEFAULT_MISSING", "input_docs", "rulelang_name", "weak_label_doc",
-           "weak_label_docs", "weak_label_job"]
+__all__ = ["MissingPolicy", "DEFAULT_MISSING", "WeakLabelOptions", "input_docs", "rulelang_name",
+           "weak_label", "weak_label_doc", "weak_label_docs", "weak_label_job"]
 
 DEFAULT_MISSING = "none"
 MODES = ("none", "undecided", "rejected", "rejected:RULE[,RULE...]", "weak:RULE[,RULE...]")
@@ -163,3 +168,57 @@ def weak_label_docs(nlp: Language, items: Iterable[Union[str, Doc]], policy: Mis
                                   batch_size=batch_size)
         for doc, _ in pairs:
             yield weak_label_doc(doc, ruler, policy)
+
+
+@dataclass(frozen=True)
+class WeakLabelOptions:
+    """How `weak_label` runs: `missing` as `MissingPolicy.parse` reads it, the first `limit`
+    inputs, locally with `n_process` processes or on Ray with `ray` (None: locally)."""
+
+    missing: str = DEFAULT_MISSING
+    limit: Optional[int] = None
+    n_process: int = 1
+    batch_size: int = 256
+    ray: Optional[RayOptions] = None
+    show_progress: bool = True
+
+
+def weak_label(pipeline: str, data: Union[str, Path], output: Union[str, Path],
+               options: WeakLabelOptions = WeakLabelOptions()) -> Counter:
+    """Weak-label every input of DATA with PIPELINE's rules into the .spacy file `output`;
+    returns the counts of docs, entities and missing tokens. The file is replaced in one
+    step and only when there is something to write: an input with no texts (E300) or only
+    empty ones (E301) leaves an existing `output` as it was."""
+    if options.ray is not None and options.n_process > 1:
+        raise ValueError(Errors.E177)
+    policy = MissingPolicy.parse(options.missing)
+    kind = check_input(data)
+    nlp = load_with_rulelang(pipeline)
+    if options.ray is not None:
+        rows = load_ray_backend().pipe_file(Path(data), kind, weak_label_job(pipeline, policy),
+                                            options.ray, limit=options.limit)
+        docs: Iterable[Doc] = (doc for _, doc, _ in decoded_docs(rows, nlp.vocab))
+    else:
+        docs = weak_label_docs(nlp, input_docs(data, nlp, options.limit), policy,
+                               n_process=options.n_process, batch_size=options.batch_size)
+    docs = tqdm(docs, desc="weak-label", unit="doc", disable=None if options.show_progress else True)
+    counts: Counter = Counter()
+    write_docbin(_counted(docs, counts, data, output), output)
+    return counts
+
+
+def _counted(docs: Iterable[Doc], counts: Counter, data: Union[str, Path],
+             output: Union[str, Path]) -> Iterator[Doc]:
+    """The docs, counted; at the end E300/E301 when there is nothing to train on (raised
+    before `write_docbin` writes, so the previous output stays)."""
+    n_with_text = 0
+    for doc in docs:
+        counts["docs"] += 1
+        counts["entities"] += len(doc.ents)
+        counts["missing"] += sum(1 for t in doc if t.ent_iob == 0)
+        n_with_text += bool(doc.text.strip())
+        yield doc
+    if counts["docs"] == 0:
+        raise ValueError(Errors.E300.format(path=data, output=output))
+    if n_with_text == 0:
+        raise ValueError(Errors.E301.format(n=counts["docs"], path=data, output=output))

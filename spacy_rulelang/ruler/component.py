@@ -6,6 +6,7 @@
     [(s.text, s.id_, s._.rulelang_rule) for s in doc.spans["rulelang"]]
 """
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
@@ -51,6 +52,9 @@ class RuleLangSettings:
     pos_model: Optional[str] = None
     rules: List[str] = field(default_factory=lambda: list(DEFAULT_RULES))
     disabled_rules: List[str] = field(default_factory=list)
+    # Tag every kind in the catalogue (templates, document markup such as Markdown, ...), not
+    # only the kinds StackOverflowNER labels as languages: turns rule `language_kind` off.
+    all_kinds: bool = False
     calibration: Optional[str] = None
     context_window: int = 5
 
@@ -81,14 +85,17 @@ class RuleLang(Pipe):
         self.nlp = nlp
         self.name = name
         self.scorer = scorer
-        self.rules = RuleSet(Conventions.load(), cfg.rules, cfg.disabled_rules, cfg.pos_checks,
+        disabled = list(cfg.disabled_rules) + (["language_kind"] if cfg.all_kinds else [])
+        self.rules = RuleSet(Conventions.load(), cfg.rules, disabled, cfg.pos_checks,
                              cfg.context_window)
         self.calibration: Dict[str, float] = {}
         self.pos_source: Optional[LazyPOS] = LazyPOS(cfg.pos_model) if cfg.pos_model else None
         # User files named in the config: read now when they exist (a bad file fails at
-        # add_pipe), else on first use. A saved pipeline's from_disk replaces them with
-        # its own copies, so it loads after the files are gone (see `_load_pending`).
+        # add_pipe), else on first use. Made from a config (spacy.load, assemble, train),
+        # they are only read at initialize or first use: a saved pipeline's from_disk
+        # supplies its own copies and they are never read (see `_load_pending`).
         self._pending: Dict[str, Callable[[], None]] = {}
+        self._defer_all = _made_from_config()
         self.set_entries(load_catalogue(None))
         if cfg.catalogue is not None:
             self._read_or_defer("catalogue", cfg.catalogue, lambda: self.set_entries(
@@ -121,7 +128,7 @@ class RuleLang(Pipe):
         return CandidateFinder(self.entries, self.nlp, conv.compound_suffixes, conv.compound_prefixes)
 
     def _read_or_defer(self, key: str, path: Union[str, Path], load: Callable[[], None]) -> None:
-        if Path(path).exists():
+        if not self._defer_all and Path(path).exists():
             load()
         else:
             self._pending[key] = load
@@ -150,13 +157,15 @@ class RuleLang(Pipe):
         extend_catalogue: bool = True,
         calibration: Optional[Union[str, Path]] = None,
     ) -> None:
-        """Load user-supplied data only; the default catalogue is loaded at construction."""
+        """Load user-supplied data only; the default catalogue is loaded at construction.
+        The config's files not read yet are read now (or those given here instead)."""
         if catalogue is not None:
             self._pending.pop("catalogue", None)
             self.set_entries(load_catalogue(catalogue, extend_catalogue))
         if calibration is not None:
             self._pending.pop("calibration", None)
             self.set_calibration(read_calibration(calibration))
+        self._load_pending()
 
     # -- processing -----------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
@@ -170,14 +179,14 @@ class RuleLang(Pipe):
     def explain(self, doc: Doc) -> List[Decided]:
         """Every candidate with the rule that accepted or rejected it (for `tag --explain`)."""
         self._load_pending()
-        return self.rules.decide(doc, self.finder(doc), self.finder, self._ensure_pos)
+        return self.rules.decide(doc, None, self.finder, self._ensure_pos)
 
     def match(self, doc: Doc) -> Tuple[List[Span], List[Span], List[Span]]:
         """(the mentions, the candidates that no rule decided, the candidates a rule rejected)."""
         self._load_pending()
         if self.settings.pos_checks and self.pos_source is None and len(doc) and not doc.has_annotation("POS"):
             raise ValueError(Errors.E001.format())
-        decided = self.rules.decide(doc, self.finder(doc), self.finder, self._ensure_pos)
+        decided = self.rules.decide(doc, None, self.finder, self._ensure_pos)
         undecided = [Span(doc, d.start, d.end, label=self.label, span_id=d.entry.id)
                      for d in decided if d.decision is None]
         rejected = []
@@ -230,17 +239,19 @@ class RuleLang(Pipe):
             "calibration": lambda: srsly.json_dumps(self.calibration).encode("utf8"),
         }
 
-    def _load_data(self, data: Dict[str, bytes], source: str) -> None:
+    def _load_data(self, data: Dict[str, bytes], where: Callable[[str], str]) -> None:
+        """`where(key)`: the saved file's name for errors (E002, E026, E273 name it)."""
         if "cues" in data or "conventions" in data:
-            cues, conv = (srsly.json_loads(data[k]) if k in data else None for k in ("cues", "conventions"))
+            cues, conv = (_saved_json(data[k], where(k)) if k in data else None
+                          for k in ("cues", "conventions"))
             self.rules.conv = Conventions.load(cues, conv)
         # the saved copies are authoritative: the config's paths are not read again
         if "catalogue" in data:
             self._pending.pop("catalogue", None)
-            self.entries = entries_from_jsonl(data["catalogue"].decode("utf8"), source)
+            self.entries = entries_from_jsonl(data["catalogue"], where("catalogue"))
         if "calibration" in data:
             self._pending.pop("calibration", None)
-            self.set_calibration(srsly.json_loads(data["calibration"]))
+            self.set_calibration(_saved_json(data["calibration"], where("calibration")))
         self.finder = self._build_finder()
 
     def to_bytes(self, *, exclude: Iterable[str] = SimpleFrozenList()) -> bytes:
@@ -250,7 +261,7 @@ class RuleLang(Pipe):
 
     def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = SimpleFrozenList()) -> "RuleLang":
         data = {k: v for k, v in srsly.msgpack_loads(bytes_data).items() if k not in exclude}
-        self._load_data(data, "<bytes>")
+        self._load_data(data, lambda key: f"<bytes>[{key}]")
         return self
 
     def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = SimpleFrozenList()) -> None:
@@ -267,10 +278,41 @@ class RuleLang(Pipe):
     def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = SimpleFrozenList()) -> "RuleLang":
         path = ensure_path(path)
         data = {k: (path / f).read_bytes() for k, f in DATA_FILES.items() if k not in exclude and (path / f).exists()}
-        self._load_data(data, str(path / DATA_FILES["catalogue"]))
+        self._load_data(data, lambda key: str(path / DATA_FILES[key]))
         if (path / "pos_model").exists() and "pos_model" not in exclude:
             self.pos_source = LazyPOS.from_disk(path / "pos_model", self.pos_source.name if self.pos_source else None)
         return self
+
+
+def _made_from_config() -> bool:
+    """Whether the component is being made by `Language.from_config` (spacy.load, a
+    training or assemble config) rather than by a user's add_pipe: such a pipeline
+    loads its saved data or is initialized next, so a relative path in its config
+    must not be read from whatever folder it is loaded in."""
+    code = Language.from_config.__func__.__code__  # type: ignore[attr-defined]
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is code:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _saved_json(data: bytes, where: str) -> Any:
+    """A JSON file of a saved pipeline; damage is E273 naming the file, not a bare error."""
+    try:
+        return srsly.json_loads(_decode_saved(data, where))
+    except ValueError as err:
+        raise ValueError(Errors.E273.format(path=where, problem=f"not valid JSON ({err})")) from None
+
+
+def _decode_saved(data: bytes, where: str) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf8")
+    except UnicodeDecodeError as err:
+        raise ValueError(Errors.E273.format(path=where, problem=f"not UTF-8 at byte {err.start}")) from None
 
 
 def read_calibration(path: Union[str, Path]) -> Dict[str, float]:

@@ -38,6 +38,12 @@ CONVENTION_FIELDS: Dict[str, Tuple[str, str, str]] = {
     "letter_after": ("conventions", "single_letter_after", "set"),
     "person_verbs": ("conventions", "person_verbs", "set"),
     "programming_nouns": ("conventions", "programming_nouns", "set"),
+    # computed from annotated corpora (spacy_rulelang.catalogue.build.corpus_evidence)
+    "corpus_cues": ("cues", "corpus", "map"),
+    "glued_version_ids": ("conventions", "glued_version_ids", "set"),
+    "non_language_ids": ("conventions", "corpus_non_language_ids", "set"),
+    "tagged_kinds": ("conventions", "tagged_kinds", "set"),
+    "tagged_markup_ids": ("conventions", "tagged_markup_ids", "set"),
 }
 
 
@@ -64,6 +70,11 @@ class Conventions:
     letter_after: FrozenSet[str] = frozenset()
     person_verbs: FrozenSet[str] = frozenset()
     programming_nouns: FrozenSet[str] = frozenset()
+    corpus_cues: Dict[str, FrozenSet[str]] = field(default_factory=dict)
+    glued_version_ids: FrozenSet[str] = frozenset()
+    non_language_ids: FrozenSet[str] = frozenset()
+    tagged_kinds: FrozenSet[str] = frozenset()
+    tagged_markup_ids: FrozenSet[str] = frozenset()
     max_before_words: int = field(init=False)
     programming_words: FrozenSet[str] = field(init=False, repr=False)
 

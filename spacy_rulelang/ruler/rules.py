@@ -7,10 +7,12 @@ them, and `register_rule` for your own, are in `spacy_rulelang.ruler.engine`.
 """
 from __future__ import annotations
 
+import re
 from typing import List, Optional
 
 from spacy.tokens import Doc
 
+from spacy_rulelang.catalogue.versions import is_version
 from spacy_rulelang.ruler.candidates import Candidate
 from spacy_rulelang.ruler.engine import RuleContext, register_rule
 
@@ -285,6 +287,196 @@ def cue_window(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
     return any(ctx.lowers[j] in words for j in range(lo, hi) if not cand.start <= j < cand.end) or None
 
 
+# -- evidence for ambiguous names (out-of-domain text) ---------------------------------
+# The tables these rules read are computed from annotated corpora by
+# `spacy_rulelang.catalogue.build.corpus_evidence` (its docstring states each formula);
+# an empty table (a component saved before they existed) switches its rule off.
+def evidence(cand: Candidate, ctx: RuleContext) -> dict:
+    """What speaks for a candidate being a language, beyond the tagger's PROPN: recorded
+    for `explain` / `tag --explain`, so that a user sees why "R" was taken in one sentence
+    and not in another. Features: `cue` (a cue word or phrase of cues.json next to it),
+    `corpus_cue` (a neighbour that the corpora show next to labelled names),
+    `programming_word` (a developer word within `context_window` tokens), `version`,
+    `other_language` (another name in the doc that needs no context), `pos` (the tag)."""
+    i = ctx.index[id(cand)]
+    found = ctx.evidence.get(i)
+    if found is not None:
+        return found
+    conv, doc = ctx.conv, ctx.doc
+    cue = None
+    for k in range(1, conv.max_before_words + 1):
+        phrase = " ".join(ctx.lowers[max(0, cand.start - k):cand.start])
+        if cand.start - k >= 0 and phrase in conv.cues_before:
+            cue = phrase
+    if cue is None and ctx.next(cand) in conv.cues_after:
+        cue = ctx.next(cand)
+    if cue is None and cand.start >= 2 and doc[cand.start - 1].text in HYPHENS \
+            and ctx.lowers[cand.start - 2] in conv.compound_prefixes:  # split "pure - C"
+        cue = ctx.lowers[cand.start - 2]
+    corpus_cue = None
+    before, after = conv.corpus_cues.get("before", ()), conv.corpus_cues.get("after", ())
+    two = " ".join(ctx.lowers[cand.start - 2:cand.start]) if cand.start >= 2 else ""
+    if ctx.prev(cand) in before or two in before:
+        corpus_cue = ctx.prev(cand) if ctx.prev(cand) in before else two
+    elif ctx.next(cand) in after:
+        corpus_cue = ctx.next(cand)
+    other = next((doc[c.start:c.end].text for c in _context_free_names(ctx) if c.entry.id != cand.entry.id), None)
+    lo, hi = max(0, cand.start - ctx.window), min(len(doc), cand.end + ctx.window)
+    nearby = next((ctx.lowers[j] for j in range(lo, hi) if not cand.start <= j < cand.end
+                   and _developer_word(conv, ctx.lowers[j])), None)
+    found = {"cue": cue, "corpus_cue": corpus_cue, "programming_word": nearby, "version": cand.version,
+             "other_language": other, "pos": doc[cand.start].pos_ or None}
+    ctx.evidence[i] = found
+    return found
+
+
+def _developer_word(conv, word: str) -> bool:
+    """A cue word or developer noun ("compiler", "loops", "preprocessor"); not the file and
+    product words ("image", "form"), which name other things as often."""
+    words = (conv.cues_after, conv.cues_window, conv.programming_nouns)
+    return any(w in group for group in words
+               for w in (word, word[:-1] if word.endswith("s") else None, word[:-2] if word.endswith("es") else None)
+               if w)
+
+
+def _context_free_names(ctx: RuleContext) -> List[Candidate]:
+    """The doc's first two names of different languages that need no context, found once
+    per doc (a scan per candidate made a long list quadratic): the first of them that is
+    not the candidate's own language is the doc's first such other language."""
+    firsts = ctx.memo.get("context_free_names")
+    if firsts is None:
+        firsts = []
+        for c in ctx.cands:
+            # no ordinary word, or a word name (not a letter) written as the language writes
+            # itself ("the Go service in Rust": each speaks for the other)
+            plain = not c.ambiguous or (len(c.alias.text) > 1 and ctx.doc[c.start:c.end].text == c.entry.name)
+            if (plain and not c.alias.versioned_only and not c.inside_word and _tagged_kind(c, ctx)
+                    and (not firsts or c.entry.id != firsts[0].entry.id)):
+                firsts.append(c)
+                if len(firsts) == 2:
+                    break
+        ctx.memo["context_free_names"] = firsts
+    return firsts
+
+
+def _tagged_kind(cand: Candidate, ctx: RuleContext) -> bool:
+    """Whether the candidate's kind is tagged by default (see `language_kind`)."""
+    kinds, entry = ctx.conv.tagged_kinds, cand.entry
+    if not kinds or not ctx.on("language_kind"):
+        return True
+    if entry.kind == "markup":
+        return entry.id in ctx.conv.tagged_markup_ids
+    return entry.kind in kinds
+
+
+@register_rule("record_evidence", stage="reject")
+def record_evidence(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """Never decides: records `evidence` for every ambiguous name, whichever rule decides it,
+    so that `explain` shows it for accepted and rejected names alike."""
+    if cand.ambiguous:
+        evidence(cand, ctx)
+    return None
+
+
+@register_rule("language_kind", stage="reject")
+def language_kind(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A kind that StackOverflowNER does not label as a language: a template engine ("Jinja
+    templates"), document markup ("notes in Markdown"). Computed: `tagged_kinds` and
+    `tagged_markup_ids` in conventions.json. The setting `all_kinds = true` turns it off."""
+    return None if _tagged_kind(cand, ctx) else True
+
+
+@register_rule("corpus_usage", stage="reject")
+def corpus_usage(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A name that the annotated corpora, written as the language writes it, all but never
+    label a language: statistics packages ("analysed in Stata"). Computed:
+    `corpus_non_language_ids` in conventions.json."""
+    return True if cand.entry.id in ctx.conv.non_language_ids else None
+
+
+@register_rule("glued_version", stage="reject")
+def glued_version(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A number glued to a name is a version only for names that take one by convention
+    ("python3", "C++17", "ES6", "php5"; computed: `glued_version_ids`); elsewhere it is a
+    code or a label ("AS1 and AS2", "a C18 column"), unless a cue or a developer word
+    nearby says otherwise ("AS3 code", "C99 allows declarations in loops")."""
+    if not (cand.version_attached and ctx.conv.glued_version_ids) or cand.compound or cand.end - cand.start > 1:
+        return None  # "Visual FoxPro9": a name of several words is no code
+    if cand.entry.id in ctx.conv.glued_version_ids:
+        return None
+    found = evidence(cand, ctx)
+    return None if (found["cue"] or found["corpus_cue"] or found["programming_word"]) else True
+
+
+FILE_NAME = re.compile(r"^[\w\-./~]*[\w\-]\.[a-z][a-z0-9]{0,3}$")
+
+
+@register_rule("shell_invocation", stage="reject")
+def shell_invocation(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A command, not prose: the lower-case name runs a file ("python setup.py install", "node
+    server.js") or follows `sudo`. StackOverflowNER labels such commands Code_Block (in
+    train/dev every language name followed by a script file or an option is one)."""
+    if cand.compound or cand.version is not None or not ctx.doc[cand.start].is_lower:
+        return None  # commands are typed in lower case; "CSS main.css:" is a heading
+    nxt = ctx.doc[cand.end].text if cand.end < len(ctx.doc) else ""
+    if ctx.prev(cand) == "sudo" or (FILE_NAME.match(nxt) and not is_version(nxt)):
+        return True
+    return None
+
+
+@register_rule("code_like_name", stage="reject")
+def code_like_name(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A name of at most three characters that mixes letters and digits ("P4", "C3", "4D",
+    "M4") reads as a code in most text (a processor, a protein, a day, a macro), like a
+    glued version: it needs a cue or a corpus cue."""
+    text = cand.alias.text
+    if cand.compound or cand.end - cand.start > 1 or len(text) > 3 or not ctx.conv.glued_version_ids:
+        return None
+    if not (any(ch.isdigit() for ch in text) and any(ch.isalpha() for ch in text)):
+        return None
+    found = evidence(cand, ctx)
+    return None if (found["cue"] or found["corpus_cue"]) else True
+
+
+@register_rule("version_casing", stage="reject")
+def version_casing(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A number after an ordinary word is no version unless the word is written as the
+    language writes itself: "lean 2 weeks", "factor 3", "Eq 4" are not Lean, Factor, EQ
+    ("Go 1.21" stays)."""
+    if not (cand.ambiguous and cand.version is not None and not cand.version_attached):
+        return None
+    if len(cand.alias.text) == 1 or not ctx.conv.glued_version_ids:
+        return None
+    text = ctx.doc[cand.start:cand.end].text
+    return None if text == cand.entry.name else True
+
+
+@register_rule("corpus_cue", stage="cue")
+def corpus_cue(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """A neighbour word that the annotated corpora show next to labelled names ("the R
+    package"; computed: "corpus" in cues.json), the name written its own way."""
+    if not (cand.ambiguous and ctx.canonical(cand)):
+        return None
+    return True if evidence(cand, ctx)["corpus_cue"] else None
+
+
+@register_rule("needs_evidence", stage="reject")
+def needs_evidence(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """An ambiguous name that only the tagger's PROPN could still accept needs evidence, the
+    way a cue gives it: a single capital ("where C is the cost") or an ordinary word, a
+    product or a place ("Crystal clear", "the Logo image") is taken only with a developer
+    word nearby (for a letter, right after it: "the C preprocessor") or where the same
+    text names another language ("Elm and Haskell" is `list_member`; "compared Elm with
+    Python", where no cue joins them, is this)."""
+    if not (cand.ambiguous and _proper_noun_candidate(cand, ctx)):
+        return None
+    found = evidence(cand, ctx)
+    near = found["programming_word"]
+    if len(cand.alias.text) == 1:  # a letter: only the next word counts ("the C preprocessor")
+        near = near if near is not None and near == ctx.next(cand) else None
+    return None if (found["other_language"] or near or found["cue"]) else True
+
+
 # -- part of speech ----------------------------------------------------------------
 @register_rule("pos_check", stage="veto")
 def pos_check(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
@@ -294,8 +486,9 @@ def pos_check(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
     if not ctx.pos():
         return None
     doc, token = ctx.doc, ctx.doc[cand.start]
-    for j in (cand.start - 1, cand.end):  # "Taylor Swift", "Arduino Uno"
-        if 0 <= j < len(doc) and doc[j].pos_ == "PROPN" and doc[j].text[:1].isupper():
+    for j in (cand.start - 1, cand.end):  # "Taylor Swift", "Arduino Uno"; not "JavaScript Rust"
+        if 0 <= j < len(doc) and doc[j].pos_ == "PROPN" and doc[j].text[:1].isupper() \
+                and not ctx.named_at(cand, j):
             return True
     if token.pos_ not in NOT_NAME_POS and not (token.pos_ == "ADJ" and token.is_lower):
         return None
@@ -352,10 +545,11 @@ def adjacent_run(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
 
 
 DEFAULT_RULES = (
-    "inside_word", "code_token", "data_format", "corpus_exclusion", "file_type", "product_name",
-    "single_letter", "degree_unit", "hyphen_letter", "letter_after_noun", "letter_before_noun",
-    "versioned_noun", "compound_token", "versioned_alias", "unambiguous_alias", "version_follows",
-    "cue_before", "cue_after", "cue_window", "list_member", "pos_check", "casing", "pos_propn",
-    "adjacent_run",
+    "record_evidence", "inside_word", "code_token", "data_format", "language_kind", "corpus_exclusion", "corpus_usage",
+    "file_type", "product_name", "single_letter", "degree_unit", "hyphen_letter", "letter_after_noun",
+    "letter_before_noun", "versioned_noun", "glued_version", "shell_invocation", "code_like_name", "version_casing",
+    "compound_token", "versioned_alias",
+    "unambiguous_alias", "version_follows", "cue_before", "cue_after", "cue_window", "corpus_cue",
+    "list_member", "pos_check", "needs_evidence", "casing", "pos_propn", "adjacent_run",
 )
 

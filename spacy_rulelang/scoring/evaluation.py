@@ -38,6 +38,7 @@ from spacy_rulelang.io.corpus import as_input_doc, read_gold_docs
 from spacy_rulelang.errors import Errors
 from spacy_rulelang.io.pipeline import MERGE_FACTORIES
 from spacy_rulelang.io.spans import spans_or_ents
+from spacy_rulelang.scoring.domains import MACRO_TITLE, is_test_split, macro_result, order_splits
 from spacy_rulelang.scoring.rule_scores import RuleCounts
 
 MODEL_FACTORIES = {"ner", "tok2vec", "transformer", "curated_transformer", "spancat", "span_finder",
@@ -187,40 +188,56 @@ def _cell(values: Sequence[float]) -> str:
 
 def summarize_runs(runs: Sequence[Dict[str, Dict[str, Any]]]) -> Dict[str, Any]:
     """Mean and sd over runs (seeds) of each system's P/R/F1 per split and tokenization,
-    and of the margin of combined over the better of rules and model."""
+    and of the margin of combined over the better of rules and model; the same for the
+    macro average over the dev splits (`domains.macro_result`), under "macro"."""
     summary: Dict[str, Any] = {"n_runs": len(runs), "splits": {}}
     for split in runs[0]:
-        views: Dict[str, Any] = {}
-        for view in ("words", "text"):
-            rows = [run[split] if view == "words" else run[split].get("raw_text") for run in runs]
-            if any(row is None for row in rows):
-                continue
-            table: Dict[str, Any] = {}
-            for system in SYSTEMS:
-                if system not in rows[0]["systems"]:
-                    continue
-                table[system] = {k: dict(zip(("mean", "sd"), _mean_sd([r["systems"][system][k] for r in rows])))
-                                 for k in ("p", "r", "f")}
-                table[system]["f_runs"] = [round(r["systems"][system]["f"], 4) for r in rows]
-            if {"rules", "model", "combined"} <= set(table):
-                margins = [r["systems"]["combined"]["f"] - max(r["systems"]["rules"]["f"], r["systems"]["model"]["f"])
-                           for r in rows]
-                table["combined_minus_best_part"] = dict(zip(("mean", "sd"), _mean_sd(margins)))
-            views[view] = table
-        summary["splits"][split] = views
+        summary["splits"][split] = _summarize_views([run[split] for run in runs])
+    macros = [macro_result(run) for run in runs]
+    if all(macros):
+        summary["macro"] = {"splits": macros[0]["splits"], **_summarize_views(macros)}
     return summary
 
 
+def _summarize_views(results: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    """{"words": table, "text": table} over one split's result in each run."""
+    views: Dict[str, Any] = {}
+    for view in ("words", "text"):
+        rows = [result if view == "words" else result.get("raw_text") for result in results]
+        if any(row is None for row in rows):
+            continue
+        table: Dict[str, Any] = {}
+        for system in SYSTEMS:
+            if not all(system in row["systems"] for row in rows):
+                continue
+            table[system] = {k: dict(zip(("mean", "sd"), _mean_sd([r["systems"][system][k] for r in rows])))
+                             for k in ("p", "r", "f")}
+            table[system]["f_runs"] = [round(r["systems"][system]["f"], 4) for r in rows]
+        if {"rules", "model", "combined"} <= set(table):
+            margins = [r["systems"]["combined"]["f"] - max(r["systems"]["rules"]["f"], r["systems"]["model"]["f"])
+                       for r in rows]
+            table["combined_minus_best_part"] = dict(zip(("mean", "sd"), _mean_sd(margins)))
+        views[view] = table
+    return views
+
+
 def results_table(runs: Sequence[Dict[str, Dict[str, Any]]], main: Optional[str] = None) -> str:
-    """A markdown table over one or more runs (seeds): P, R, F1 on `main` (test) and F1 on the
-    other splits, on the gold words, F1 on raw text, and words/s; "mean ± sd" over runs."""
-    names = list(runs[0])
-    main = main or next((n for n in names if "test" in n), names[-1])
+    """A markdown table over one or more runs (seeds), "mean ± sd" over runs: P, R, F1 on
+    `main` (the test split; else the first split), its F1 on raw text, then a P, R, F1 column
+    group per other split (domain) on the gold words, the macro average over the dev splits
+    (when there are two or more; `domains.macro_result`) and the words/s on `main`."""
+    names = order_splits(runs[0])
+    main = main or next((n for n in names if is_test_split(n)), names[0])
     others = [n for n in names if n != main]
     has_text = all("raw_text" in run[main] for run in runs)
+    macros = [macro_result(run) for run in runs]
+    groups: List[Tuple[str, List[Optional[Dict[str, Any]]]]] = [
+        (name, [run[name] for run in runs]) for name in others]
+    if all(macros):
+        groups.append((MACRO_TITLE, macros))
     header = ["System", f"P ({main})", f"R ({main})", f"F1 ({main})"]
     header += [f"F1 ({main}, raw text)"] if has_text else []
-    header += [f"F1 ({n})" for n in others] + ["Words/s"]
+    header += [f"{k} ({name})" for name, _ in groups for k in ("P", "R", "F1")] + ["Words/s"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for system in SYSTEMS:
         if system not in runs[0][main]["systems"]:
@@ -229,12 +246,17 @@ def results_table(runs: Sequence[Dict[str, Dict[str, Any]]], main: Optional[str]
         cells = [system] + [_cell([r[k] for r in rows]) for k in ("p", "r", "f")]
         if has_text:
             cells.append(_cell([run[main]["raw_text"]["systems"][system]["f"] for run in runs]))
-        for other in others:
-            other_rows = [run[other]["systems"].get(system) for run in runs]
-            cells.append(_cell([r["f"] for r in other_rows]) if all(other_rows) else "-")
+        for _, results in groups:
+            group_rows = [result["systems"].get(system) for result in results]
+            cells += ([_cell([r[k] for r in group_rows]) for k in ("p", "r", "f")] if all(group_rows)
+                      else ["-"] * 3)
         speeds = [r.get("words_per_second") for r in rows]
         cells.append(f"{round(statistics.fmean(speeds)):,}" if all(speeds) else "-")
         lines.append("| " + " | ".join(cells) + " |")
+    if all(macros):
+        lines += ["", f"{MACRO_TITLE}: the mean of P, of R and of F1 over "
+                  f"{', '.join(macros[0]['splits'])}, each domain weighing the same; "
+                  "a test split is never in it."]
     return "\n".join(lines) + "\n"
 
 

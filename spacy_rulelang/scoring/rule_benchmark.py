@@ -24,6 +24,7 @@ from spacy_rulelang.catalogue.load import Entry
 from spacy_rulelang.io.corpus import as_input_doc, read_gold_docs
 from spacy_rulelang.scoring.rule_scores import RuleCounts
 from spacy_rulelang.ruler.scorer import score_rulelang
+from spacy_rulelang.errors import Errors
 
 
 @dataclass
@@ -49,7 +50,7 @@ def score_rules(nlp: Language, gold: List[Doc], mode: str = "tokens", key: str =
     elif mode == "raw":
         inputs = (g.text for g in gold)
     else:
-        raise ValueError(f"mode must be 'tokens' or 'raw', not {mode!r}")
+        raise ValueError(f"internal error: mode must be 'tokens' or 'raw', not {mode!r}")
     examples = []
     per_rule = RuleCounts()
     docs = nlp.pipe(inputs, batch_size=batch_size)
@@ -140,7 +141,7 @@ def long_docs(tagged: List[Doc], sizes: Iterable[int], ents_every: int, label: s
     through them), with an existing entity on every `ents_every`-th token: the case
     where `write_ents` must check rule spans against many entities already there."""
     if not tagged:
-        raise ValueError("No sentences to build long docs from.")
+        raise ValueError(Errors.E345)
     out = []
     for size in sizes:
         parts, n = [], 0
@@ -152,36 +153,3 @@ def long_docs(tagged: List[Doc], sizes: Iterable[int], ents_every: int, label: s
         doc.ents = [Span(doc, i, i + 1, label=label) for i in range(0, len(doc), ents_every)]
         out.append(doc)
     return out
-
-
-def doc_length_scaling(nlp: Language, gold: List[Doc], sizes: Iterable[int] = (10_000, 20_000, 40_000),
-                       ents_every: int = 24, repeats: int = 5) -> List[Dict[str, float]]:
-    """Seconds inside `rulelang` on one doc of each size, with and without `write_ents`.
-
-    The docs join the gold sentences that hold a mention. Only rulelang is timed (the
-    docs are tagged beforehand), best of `repeats` runs on fresh copies. Linear time means flat microseconds per token as the doc doubles.
-    """
-    # sentences with a gold mention: many rule spans, the hard case for write_ents
-    dense = [g for g in gold if g.ents] or gold
-    tagged = list(nlp.pipe((as_input_doc(g, nlp.vocab) for g in dense), disable=["rulelang"], batch_size=256))
-    ruler = nlp.get_pipe("rulelang")
-    saved = ruler.settings.write_ents
-    rows = []
-    try:
-        for doc in long_docs(tagged, sizes, ents_every):
-            row: Dict[str, float] = {"tokens": len(doc), "entities": len(doc.ents)}
-            for write_ents in (False, True):
-                ruler.settings.write_ents = write_ents
-                best = float("inf")
-                for _ in range(repeats):
-                    copy = doc.copy()
-                    start = time.perf_counter()
-                    ruler(copy)
-                    best = min(best, time.perf_counter() - start)
-                key = "write_ents" if write_ents else "spans_only"
-                row[f"{key}_s"] = best
-                row[f"{key}_us_per_token"] = 1e6 * best / len(doc)
-            rows.append(row)
-    finally:
-        ruler.settings.write_ents = saved
-    return rows

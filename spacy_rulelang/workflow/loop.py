@@ -24,13 +24,14 @@ from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence
 
 import spacy
-import srsly
 from spacy.tokens import Doc
 from wasabi import Printer
 
 from spacy_rulelang.compare.export import prodigy_spans, prodigy_tokens, set_hashes, token_offsets
 from spacy_rulelang.io.corpus import read_gold_docs
+from spacy_rulelang.io.jsonl import read_jsonl, write_jsonl
 from spacy_rulelang.scoring.evaluation import evaluate_pipeline
+from spacy_rulelang.errors import Errors
 
 SYSTEMS = ("rules", "model", "combined")
 
@@ -57,7 +58,7 @@ class LoopSettings:
 def ranked_examples(disagreements: Path) -> List[int]:
     """Doc indices of disagreements.jsonl, highest priority first (ties: input order)."""
     best: Dict[int, float] = {}
-    for task in srsly.read_jsonl(disagreements):
+    for _, task in read_jsonl(disagreements):
         meta = task["meta"]
         best[meta["doc"]] = max(best.get(meta["doc"], 0.0), float(meta["priority"]))
     return sorted(best, key=lambda doc: (-best[doc], doc))
@@ -92,7 +93,7 @@ def run(args: Sequence[str]) -> None:
     """A `python -m ...` step; its failure stops the loop with the command's own message."""
     result = subprocess.run([sys.executable, "-m", *args])
     if result.returncode != 0:
-        raise RuntimeError(f"Step failed (exit {result.returncode}): python -m {' '.join(args)}")
+        raise RuntimeError(Errors.E344.format(code=result.returncode, command=" ".join(args)))
 
 
 class Loop:
@@ -143,7 +144,7 @@ class Loop:
                 candidates = order
             chosen = pick(candidates, reviewed, budget)
             reviewed.update(chosen)
-            srsly.write_jsonl(step / "decisions.jsonl", reviewer_answers(self.gold, chosen))
+            write_jsonl(step / "decisions.jsonl", reviewer_answers(self.gold, chosen))
             self.apply(step / "decisions.jsonl", corpus, step / "applied")
             corpus = step / "applied" / "corrected.spacy"
             assembled = step / "assembled"

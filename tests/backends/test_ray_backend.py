@@ -186,6 +186,25 @@ def test_ray_settings_with_the_local_backend_are_an_error(pipeline, conll, tmp_p
 
 
 @needs_ray
+def test_ray_start_error_reads_as_one_sentence(monkeypatch):
+    """E174 quotes Ray's own error, which ends in a period: no ".." in the message."""
+    from spacy_rulelang.backends import RayOptions, load_ray_backend
+
+    ray_backend = load_ray_backend()
+
+    def refuse(**kwargs):
+        raise ConnectionError("Could not find any running Ray instance. Please specify the one to connect to.")
+
+    monkeypatch.setattr(ray_backend.ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray_backend.ray, "init", refuse)
+    with pytest.raises(ValueError) as error:
+        with ray_backend.ray_session(RayOptions(address="auto")):
+            pass
+    said = str(error.value)
+    assert "E174" in said and "connect to. Without --address" in said and ".." not in said
+
+
+@needs_ray
 def test_ray_backend_with_n_process_is_an_error(pipeline, conll, tmp_path):
     result = runner.invoke(app, ["compare", pipeline, str(conll), "-o", str(tmp_path / "o"),
                                  "--backend", "ray", "--n-process", "2"])

@@ -79,3 +79,25 @@ def test_cli_benchmark_prints_tables(tagger_nlp, tmp_path):
     assert "EntityRuler" in result.output and "ratio" in result.output
     figures = json.loads(out.read_text())
     assert figures["accuracy"]["tokens"]["f"] == 1.0 and figures["speed"]["ratio"] > 0
+
+
+def test_cli_tag_missing_pipeline_names_the_argument_not_an_option():
+    result = CliRunner().invoke(app, ["tag", "no_such_pipeline_xyz", "x"])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 1 and "E302" in said
+    assert "--pipeline" not in said and "as PIPELINE" in said and "pass blank as PIPELINE" in said
+
+
+def test_cli_tag_help_names_no_missing_option():
+    result = CliRunner().invoke(app, ["tag", "--help"])
+    assert result.exit_code == 0 and "--pipeline" not in result.output
+
+
+def test_cli_help_shows_bracketed_extras_literally():
+    """Rich reads `[ray]` as markup; the help must still say which extra to install."""
+    for command, extra in ((["compare"], "ray"), (["weak-label"], "ray"), (["tag"], "ray"),
+                           (["benchmark-compare"], "ray"), (["project", "loop"], "loop")):
+        result = CliRunner().invoke(app, [*command, "--help"])
+        assert result.exit_code == 0, result.output
+        assert f'"spacy-rulelang[{extra}]"' in result.output, (command, result.output)
+        assert "\\[" not in result.output  # the escape itself is not shown

@@ -7,7 +7,7 @@ import srsly
 from typer.testing import CliRunner
 
 from spacy_rulelang.cli import app
-from spacy_rulelang.compare.runner import OUTPUT_FILES, load_pipeline, prepare, run_compare
+from spacy_rulelang.compare.runner import OUTPUT_FILES, CompareOptions, load_pipeline, prepare, run_compare
 
 from support import MODEL_PATTERNS, SENTENCES, write_conll
 from support import read_outputs
@@ -199,7 +199,7 @@ def test_compare_run_requires_model_key_when_rulelang_writes_ents(pipelines, con
         prepare(nlp)
     nlp, notes = load_pipeline(pipelines["good"])  # the CLI path turns write_ents off
     assert notes and nlp.get_pipe_config("rulelang")["write_ents"] is False
-    summary = run_compare(nlp, conll, tmp_path / "out", show_progress=False)
+    summary = run_compare(nlp, conll, tmp_path / "out", CompareOptions(show_progress=False))
     assert summary["docs"]["accounted"]
     assert "rulelang_compare_run" not in nlp.pipe_names  # the nlp is left as it was
 
@@ -303,3 +303,75 @@ def test_compare_then_apply_with_a_span_ruler_and_no_rulelang(span_ruler_pipelin
     docs = list(DocBin().from_disk(tmp_path / "applied" / "corrected.spacy").get_docs(spacy.blank("en").vocab))
     assert [[e.text for e in doc.ents] for doc in docs] == [["ibuprofen"], ["paracetamol", "ibuprofen"],
                                                           ["aspirin"]]
+
+
+def test_compare_note_names_the_learned_merge():
+    """The note names the merge step the pipeline has, not always rulelang_merge."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("rulelang", config={"pos_checks": False, "write_ents": False})
+    nlp.add_pipe("rulelang_learned_merge")
+    setup, notes = prepare(nlp)
+    assert setup.model_key == "model"
+    assert notes == ["The pipeline has rulelang_learned_merge: reading the model's entities "
+                     "from doc.spans['model']."]
+
+
+def test_compare_plain_function_returns_the_summary_and_notes(pipelines, conll, tmp_path):
+    from spacy_rulelang.compare.runner import compare
+
+    notes = []
+    summary = compare(pipelines["good"], conll, tmp_path / "out",
+                      CompareOptions(limit=3, show_progress=False), notes=notes)
+    assert summary["docs"]["in"] == 3 and summary["settings"]["limit"] == 3
+    assert any("write_ents=False" in note for note in notes)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(OUTPUT_FILES)
+
+
+@pytest.mark.parametrize("name,error,code", [("missing.conll", FileNotFoundError, "E022"),
+                                             ("data.csv", ValueError, "E023")])
+def test_compare_checks_the_input_before_loading_the_pipeline(tmp_path, name, error, code):
+    from spacy_rulelang.compare.runner import compare
+
+    (tmp_path / "data.csv").write_text("a,b\n", encoding="utf8")
+    with pytest.raises(error, match=code):  # not E101: the pipeline is never loaded
+        compare(str(tmp_path / "no_such_pipeline"), tmp_path / name, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_check_input_says_the_kind_once_the_file_exists(conll, tmp_path):
+    from spacy_rulelang.io.corpus import check_input
+
+    assert check_input(conll) == "conll"
+    with pytest.raises(FileNotFoundError, match="E022"):
+        check_input(tmp_path / "nope.jsonl")
+    with pytest.raises(ValueError, match="E023"):
+        check_input(tmp_path / "nope.xml")
+
+
+@pytest.mark.parametrize("value,expected", [("1,2", [1, 2]), ("4, 1,4", [1, 4]), ("0", "E103"),
+                                            ("a,2", "E103"), ("", "E103")])
+def test_benchmark_worker_counts(value, expected):
+    from spacy_rulelang.compare.throughput import parse_worker_counts
+
+    if isinstance(expected, list):
+        assert parse_worker_counts(value) == expected
+    else:
+        with pytest.raises(ValueError, match=expected):
+            parse_worker_counts(value)
+
+
+def test_compare_cli_benchmark_bad_worker_counts_is_e103(pipelines, conll):
+    result = runner.invoke(app, ["benchmark-compare", pipelines["good"], str(conll), "--backend", "ray",
+                                 "--workers", "0,x"])
+    assert result.exit_code == 1 and "E103" in result.output and "--workers" in result.output
+
+
+def test_compare_benchmark_plain_function_returns_figures(pipelines, conll):
+    from spacy_rulelang.compare.throughput import benchmark_compare
+
+    lines = []
+    result = benchmark_compare(pipelines["good"], conll, CompareOptions(show_progress=False),
+                               repeat=2, log=lines.append)
+    assert lines == [f"{len(SENTENCES)} sentences x 2 = {2 * len(SENTENCES)} docs"]
+    assert result.docs == 2 * len(SENTENCES) and result.rows[-1]["docs"] == result.docs
+    assert all(row["words_per_second"] > 0 and row["rss_mb"] > 0 for row in result.rows)

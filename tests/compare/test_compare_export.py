@@ -8,7 +8,7 @@ from murmurhash.mrmr import hash as murmur
 
 from spacy_rulelang.compare.core import Disagreement
 from spacy_rulelang.compare.export import example_tasks, set_hashes, token_offsets
-from spacy_rulelang.compare.runner import run_compare
+from spacy_rulelang.compare.runner import CompareOptions, run_compare
 
 from support import P, SENTENCES, light_nlp, write_conll
 
@@ -20,7 +20,7 @@ TASK_FIELDS = {"text": str, "tokens": list, "spans": list, "_input_hash": int, "
 def exported(tmp_path_factory):
     base = tmp_path_factory.mktemp("export")
     data = write_conll(base / "small.conll")
-    summary = run_compare(light_nlp(), data, base / "out", show_progress=False, dataset="so")
+    summary = run_compare(light_nlp(), data, base / "out", CompareOptions(show_progress=False, dataset="so"))
     return list(srsly.read_jsonl(base / "out" / "disagreements.jsonl")), summary
 
 

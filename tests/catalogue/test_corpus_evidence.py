@@ -1,0 +1,42 @@
+"""The evidence tables are computed by a stated formula from annotated files (made-up here)."""
+import pytest
+
+from spacy_rulelang.catalogue.build.corpus_evidence import compute, main
+from spacy_rulelang.catalogue.load import parse_entry
+
+ENTRIES = [parse_entry(r) for r in [
+    {"id": "r", "name": "R", "ambiguous": True},
+    {"id": "python", "name": "Python"},
+    {"id": "stata", "name": "Stata"},
+    {"id": "actionscript", "name": "ActionScript", "versioned_aliases": ["as"]},
+    {"id": "jinja", "name": "Jinja", "kind": "template"},
+]]
+
+
+def write(path, sentences):
+    lines = []
+    for sentence in sentences:
+        for word in sentence.split():
+            text, _, tag = word.partition("/")
+            lines.append(f"{text}\t{tag or 'O'}")
+        lines.append("")
+    path.write_text("\n".join(lines) + "\n", encoding="utf8")
+    return path
+
+
+def test_corpus_evidence_tables_follow_the_counts(tmp_path):
+    so = write(tmp_path / "train.txt", ["I wrote a python3/B-Language script ."] * 3
+               + ["The R/B-Language package works ."] * 3 + ["Plot R values ."]
+               + ["Use Jinja/B-Library here ."] * 2 + ["Use Python/B-Language here ."] * 2)
+    other = write(tmp_path / "sci.txt", ["We used Stata for it ."] * 25 + ["AS1 and AS2 differ ."] * 3)
+    tables = compute([so], [other], ENTRIES)["tables"]
+    assert "package" in tables["corpus"]["after"] and "values" not in tables["corpus"]["after"]
+    assert tables["glued_version_ids"] == ["python"]
+    assert tables["corpus_non_language_ids"] == ["stata"]
+    assert "template" not in tables["tagged_kinds"] and "programming" in tables["tagged_kinds"]
+
+
+def test_corpus_evidence_refuses_a_test_split(tmp_path):
+    path = write(tmp_path / "test.txt", ["x"])
+    with pytest.raises(ValueError, match="E330"):
+        main(["--so", str(path), "--output", str(tmp_path)])

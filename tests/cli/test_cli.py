@@ -27,9 +27,11 @@ def test_cli_tag_stdin_lines_and_jsonl(tagger_nlp):
 
 
 def test_cli_tag_table_and_explain(tagger_nlp):
-    result = CliRunner().invoke(app, ["tag", PIPE, "I go to work in Go.", "--explain"])
+    # "Go" alone after "work in" has no evidence beyond PROPN (needs_evidence); "Rust" is some
+    result = CliRunner().invoke(app, ["tag", PIPE, "I go to work in Go and Rust.", "--explain"])
     assert result.exit_code == 0
     assert "pos_propn" in result.output and "rejected: 'go' (go) by pos_check" in result.output
+    assert "evidence 'Go':" in result.output and "other_language=Rust" in result.output
 
 
 def test_cli_tag_bad_jsonl_line(tagger_nlp):

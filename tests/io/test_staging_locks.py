@@ -17,6 +17,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fl
 # argv: output folder, ready flag, go flag, fake pid (0: its own).
 WRITER = r'''
 import os, sys, time
+from pathlib import Path
 out, ready, go, fake = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
 if fake:
     os.getpid = lambda: fake  # how a pid from another namespace looks from here

@@ -2,12 +2,15 @@
 (`--backend ray` and its settings, used by compare, tag and weak-label; see README
 "Running on a Ray cluster"), and `--code`.
 
-typer has no parameter groups, so a command lists the parameters (`backend: str = BACKEND`,
-...) and builds the options once with `ray_settings(...)`.
+typer has no parameter groups: `with_ray_parameters` adds the six `--backend` settings to a
+command's signature and hands them to it as one `RaySettings`, which builds the options once.
 """
 from __future__ import annotations
 
-from typing import Optional
+import functools
+import inspect
+from dataclasses import dataclass
+from typing import Callable, Optional
 
 import typer
 
@@ -44,5 +47,48 @@ def ray_settings(backend: str, address: Optional[str], workers: Optional[int],
                        num_gpus=num_gpus, block_size=block_size, show_progress=show_progress)
 
 
-__all__ = ["BACKEND", "ADDRESS", "WORKERS", "NUM_CPUS", "NUM_GPUS", "BLOCK_SIZE", "CODE",
+@dataclass(frozen=True)
+class RaySettings:
+    """The `--backend` settings of one command line, as given."""
+
+    backend: str = "local"
+    address: Optional[str] = None
+    workers: Optional[int] = None
+    num_cpus: Optional[float] = None
+    num_gpus: Optional[float] = None
+    block_size: Optional[int] = None
+
+    def options(self, show_progress: bool = False) -> Optional[RayOptions]:
+        """RayOptions (None for the local backend); errors as `backends.ray_options`."""
+        return ray_settings(self.backend, self.address, self.workers, self.num_cpus,
+                            self.num_gpus, self.block_size, show_progress=show_progress)
+
+
+# name, type and typer option of each shared parameter, in the order --help lists them
+RAY_PARAMETERS = (("backend", str, BACKEND), ("address", Optional[str], ADDRESS),
+                  ("workers", Optional[int], WORKERS), ("num_cpus", Optional[float], NUM_CPUS),
+                  ("num_gpus", Optional[float], NUM_GPUS), ("block_size", Optional[int], BLOCK_SIZE))
+
+
+def with_ray_parameters(command: Callable) -> Callable:
+    """Give a typer command the shared `--backend`, `--address`, `--workers`, `--num-cpus`,
+    `--num-gpus` and `--block-size` options; the command takes them as `ray: RaySettings`.
+    Apply it below `@app.command(...)`."""
+    signature = inspect.signature(command)
+    own = [p for p in signature.parameters.values() if p.name != "ray"]
+    shared = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=option, annotation=kind)
+              for name, kind, option in RAY_PARAMETERS]
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        settings = RaySettings(**{name: kwargs.pop(name, option.default) for name, _, option in RAY_PARAMETERS})
+        return command(*args, ray=settings, **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=own + shared)  # type: ignore[attr-defined]
+    annotations = {k: v for k, v in command.__annotations__.items() if k != "ray"}
+    wrapper.__annotations__ = {**annotations, **{name: kind for name, kind, _ in RAY_PARAMETERS}}
+    return wrapper
+
+
+__all__ = ["RaySettings", "with_ray_parameters", "BACKEND", "ADDRESS", "WORKERS", "NUM_CPUS", "NUM_GPUS", "BLOCK_SIZE", "CODE",
            "literal", "ray_settings"]

@@ -19,7 +19,7 @@ from spacy_rulelang.compare.runner import OUTPUT_FILES, CompareOptions, compare
 from spacy_rulelang.compare.throughput import BENCHMARK_MIN_DOCS, Benchmark, benchmark_compare, parse_worker_counts
 from spacy_rulelang.io.atomic import atomic_file
 from spacy_rulelang.cli._app import app
-from spacy_rulelang.cli._options import ADDRESS, BACKEND, BLOCK_SIZE, CODE, NUM_CPUS, NUM_GPUS, WORKERS, ray_settings
+from spacy_rulelang.cli._options import ADDRESS, BACKEND, BLOCK_SIZE, CODE, NUM_CPUS, NUM_GPUS, RaySettings, ray_settings, with_ray_parameters
 
 ERRORS = (ValueError, FileNotFoundError, TypeError)  # what the plain functions raise for bad input
 
@@ -30,6 +30,7 @@ def split_labels(value: Optional[str]) -> Optional[List[str]]:
 
 
 @app.command("compare")
+@with_ray_parameters
 def compare_cli(
     # fmt: off
     pipeline: str = typer.Argument(..., help="Pipeline name or path with the 'rulelang' component, or with other rules named by --rules-key"),
@@ -46,23 +47,18 @@ def compare_cli(
     labels: Optional[str] = typer.Option(None, "--labels", help="Comma-separated labels to compare (default: the rulelang component's label)"),
     batch_size: int = typer.Option(64, "--batch-size", help="Batch size for nlp.pipe"),
     code: Optional[Path] = CODE,
-    backend: str = BACKEND,
-    address: Optional[str] = ADDRESS,
-    workers: Optional[int] = WORKERS,
-    num_cpus: Optional[float] = NUM_CPUS,
-    num_gpus: Optional[float] = NUM_GPUS,
-    block_size: Optional[int] = BLOCK_SIZE,
+    ray: RaySettings = RaySettings(),  # --backend and its settings (with_ray_parameters)
     # fmt: on
 ) -> None:
     """Run rules and model side by side and export their disagreements for review."""
     msg = Printer()
     notes: List[str] = []
     try:
-        ray = ray_settings(backend, address, workers, num_cpus, num_gpus, block_size, show_progress=True)
+        ray_options = ray.options(show_progress=True)
         options = CompareOptions(model_key=model_key, rules_key=rules_key, rule_name=rule_name,
                                  labels=split_labels(labels), use_gold=gold, limit=limit,
                                  max_examples=max_examples, dataset=dataset, n_process=n_process,
-                                 batch_size=batch_size, code=code, ray=ray)
+                                 batch_size=batch_size, code=code, ray=ray_options)
         summary = compare(pipeline, data, output, options, notes=notes)
     except ERRORS as err:
         for note in notes:

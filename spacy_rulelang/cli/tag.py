@@ -15,7 +15,7 @@ from spacy_rulelang.backends import PipeJob, decoded_docs, load_ray_backend
 from spacy_rulelang.io.pipeline import NO_TAGGER, load_with_rulelang
 from spacy_rulelang.io.jsonl import loads
 from spacy_rulelang.cli._app import app
-from spacy_rulelang.cli._options import ADDRESS, BACKEND, BLOCK_SIZE, NUM_CPUS, NUM_GPUS, WORKERS, ray_settings
+from spacy_rulelang.cli._options import RaySettings, with_ray_parameters
 from spacy_rulelang.errors import Errors
 
 
@@ -62,6 +62,7 @@ def tag_texts(nlp: Language, texts: Iterable[str], explain: bool = False,
 
 
 @app.command("tag")
+@with_ray_parameters
 def tag_cli(
     # fmt: off
     pipeline: str = typer.Argument(..., help=f"Pipeline with a tagger (name or path), or '{NO_TAGGER}'"),
@@ -69,18 +70,13 @@ def tag_cli(
     pos_model: Optional[str] = typer.Option(None, "--pos-model", help=f"Give rulelang its own POS source (use with PIPELINE {NO_TAGGER})"),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object a line"),
     explain: bool = typer.Option(False, "--explain", help="Also show candidates that a rule rejected"),
-    backend: str = BACKEND,
-    address: Optional[str] = ADDRESS,
-    workers: Optional[int] = WORKERS,
-    num_cpus: Optional[float] = NUM_CPUS,
-    num_gpus: Optional[float] = NUM_GPUS,
-    block_size: Optional[int] = BLOCK_SIZE,
+    ray: RaySettings = RaySettings(),  # --backend and its settings (with_ray_parameters)
     # fmt: on
 ) -> None:
     """Find programming-language mentions and say which rule accepted each."""
     config = {"pos_model": pos_model} if pos_model else {}
     try:
-        options = ray_settings(backend, address, workers, num_cpus, num_gpus, block_size)
+        options = ray.options()
         nlp = load_with_rulelang(pipeline, config)
         texts: List[str] = [text] if text is not None else list(read_texts(sys.stdin))
         docs = None

@@ -11,10 +11,11 @@ from wasabi import Printer
 from spacy_rulelang.io.pipeline import NO_TAGGER
 from spacy_rulelang.review.weak_supervision import DEFAULT_MISSING, WeakLabelOptions, weak_label
 from spacy_rulelang.cli._app import app
-from spacy_rulelang.cli._options import ADDRESS, BACKEND, BLOCK_SIZE, NUM_CPUS, NUM_GPUS, WORKERS, ray_settings
+from spacy_rulelang.cli._options import RaySettings, with_ray_parameters
 
 
 @app.command("weak-label")
+@with_ray_parameters
 def weak_label_cli(
     # fmt: off
     pipeline: str = typer.Argument(..., help=f"Pipeline with rulelang, or one with a tagger to add it to (name or path), or '{NO_TAGGER}' (no POS checks)"),
@@ -24,20 +25,15 @@ def weak_label_cli(
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N texts"),
     n_process: int = typer.Option(1, "--n-process", "-n", help="Worker processes"),
     batch_size: int = typer.Option(256, "--batch-size", "-b", help="Texts per batch"),
-    backend: str = BACKEND,
-    address: Optional[str] = ADDRESS,
-    workers: Optional[int] = WORKERS,
-    num_cpus: Optional[float] = NUM_CPUS,
-    num_gpus: Optional[float] = NUM_GPUS,
-    block_size: Optional[int] = BLOCK_SIZE,
+    ray: RaySettings = RaySettings(),  # --backend and its settings (with_ray_parameters)
     # fmt: on
 ) -> None:
     """Weak labels from the rules: training docs whose entities are the rule spans."""
     msg = Printer()
     try:
-        ray = ray_settings(backend, address, workers, num_cpus, num_gpus, block_size, show_progress=True)
+        ray_options = ray.options(show_progress=True)
         options = WeakLabelOptions(missing=missing, limit=limit, n_process=n_process,
-                                   batch_size=batch_size, ray=ray)
+                                   batch_size=batch_size, ray=ray_options)
         counts = weak_label(pipeline, data, output, options)
     except (OSError, ValueError) as err:
         msg.fail("Weak labelling failed; the output was left as it was.", str(err), exits=1)

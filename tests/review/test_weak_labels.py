@@ -153,12 +153,13 @@ def test_weak_label_cli_pipeline_with_tagger_keeps_corpus_tokens(tagger_nlp, tmp
 
 
 @pytest.mark.slow
-def test_project_bootstrap_small(data_dir, tagger_nlp, tmp_path):
+def test_project_bootstrap_small(data_dir, ood_dir, tagger_nlp, tmp_path):
     from conftest import TAGGER_PACKAGE
     from support import copy_project, run_project
 
     project = copy_project(tmp_path / "project")
     result = run_project(project, "bootstrap", "--vars.data_dir", str(data_dir),
+                         "--vars.ood_dir", str(ood_dir),
                          "--vars.base", TAGGER_PACKAGE, "--vars.max_sents", "300",
                          "--vars.max_steps", "30", "--vars.eval_frequency", "15")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]

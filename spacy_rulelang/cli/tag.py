@@ -3,62 +3,18 @@ from __future__ import annotations
 
 import sys
 from functools import partial
-from typing import Iterable, Iterator, List, Optional
+from typing import List, Optional
 
 import srsly
 import typer
-from spacy.language import Language
-from spacy.tokens import Doc
 from wasabi import msg
 
 from spacy_rulelang.backends import PipeJob, decoded_docs, load_ray_backend
 from spacy_rulelang.io.pipeline import NO_TAGGER, load_with_rulelang
-from spacy_rulelang.io.jsonl import loads
+from spacy_rulelang.io.jsonl import read_texts
+from spacy_rulelang.ruler.records import tag_texts
 from spacy_rulelang.cli._app import app
 from spacy_rulelang.cli._options import RaySettings, with_ray_parameters
-from spacy_rulelang.errors import Errors
-
-
-def read_texts(lines: Iterable[str]) -> Iterator[str]:
-    """One text a line; a line that starts with "{" is JSON with a "text" field."""
-    for line_no, line in enumerate(lines, start=1):
-        line = line.rstrip("\n")
-        if line.lstrip().startswith("{"):
-            try:
-                record = loads(line)
-            except ValueError as err:
-                raise ValueError(Errors.E342.format(line=line_no, err=err)) from None
-            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                raise ValueError(Errors.E343.format(line=line_no))
-            yield record["text"]
-        elif line.strip():
-            yield line
-
-
-def doc_record(doc: Doc, key: str = "rulelang", explain: Optional[list] = None) -> dict:
-    record = {
-        "text": doc.text,
-        "spans": [
-            {"start": s.start_char, "end": s.end_char, "text": s.text, "label": s.label_, "id": s.id_,
-             "rule": s._.rulelang_rule, "version": s._.rulelang_version, "score": s._.rulelang_score}
-            for s in doc.spans[key]
-        ],
-    }
-    if explain is not None:
-        record["candidates"] = explain
-    return record
-
-
-def tag_texts(nlp: Language, texts: Iterable[str], explain: bool = False,
-              docs: Optional[Iterable[Doc]] = None) -> Iterator[dict]:
-    """One record per text; `docs`: the texts already annotated (by another backend)."""
-    ruler = nlp.get_pipe("rulelang")
-    for doc in nlp.pipe(texts) if docs is None else docs:
-        why = None
-        if explain:
-            why = [{"text": doc[c.start:c.end].text, "id": c.entry.id, "rule": c.rule, "rejected_by": c.rejected_by,
-                    "evidence": c.evidence} for c in ruler.explain(doc)]
-        yield doc_record(doc, ruler.key, why)
 
 
 @app.command("tag")

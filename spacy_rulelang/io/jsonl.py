@@ -126,3 +126,20 @@ def write_jsonl(path: Union[str, Path], values: Iterable[Any], *, sort_keys: boo
             fileh.write(dumps_line(value, sort_keys=sort_keys))
             n += 1
     return n
+
+
+def read_texts(lines: Iterable[str]) -> Iterator[str]:
+    """Texts from lines (stdin): one text a line; a line that starts with "{" is JSON with a
+    "text" field. Empty lines are skipped; a bad JSON line is E342/E343 with its number."""
+    for line_no, line in enumerate(lines, start=1):
+        line = line.rstrip("\n")
+        if line.lstrip().startswith("{"):
+            try:
+                record = loads(line)
+            except ValueError as err:
+                raise ValueError(Errors.E342.format(line=line_no, err=err)) from None
+            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                raise ValueError(Errors.E343.format(line=line_no))
+            yield record["text"]
+        elif line.strip():
+            yield line

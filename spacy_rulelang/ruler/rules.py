@@ -8,7 +8,7 @@ them, and `register_rule` for your own, are in `spacy_rulelang.ruler.engine`.
 from __future__ import annotations
 
 import re
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from spacy.tokens import Doc
 
@@ -21,6 +21,7 @@ NAME_POS = frozenset({"PROPN", "NOUN", "X"})
 STRONG_CONTEXT_RULES = frozenset({"cue_before", "cue_after", "list_member"})
 QUOTES = frozenset({'"', "'", "`", "“", "”", "‘", "’"})
 SENTENCE_END = frozenset({".", "!", "?", ":", ")"})
+LETTER_PREPOSITIONS = frozenset({"in", "for", "with"})
 
 
 def glued_after(doc: Doc, i: int, limit: int = 3) -> str:
@@ -322,12 +323,45 @@ def evidence(cand: Candidate, ctx: RuleContext) -> dict:
         corpus_cue = ctx.next(cand)
     other = next((doc[c.start:c.end].text for c in _context_free_names(ctx) if c.entry.id != cand.entry.id), None)
     lo, hi = max(0, cand.start - ctx.window), min(len(doc), cand.end + ctx.window)
-    nearby = next((ctx.lowers[j] for j in range(lo, hi) if not cand.start <= j < cand.end
-                   and _developer_word(conv, ctx.lowers[j])), None)
-    found = {"cue": cue, "corpus_cue": corpus_cue, "programming_word": nearby, "version": cand.version,
+    nearby = _developer_word_in(ctx, cand, lo, hi)
+    sentence_word = None
+    if nearby is None and len(cand.alias.text) > 1 and not _names_a_thing(cand, ctx):
+        sentence_word = _developer_word_in(ctx, cand, *_sentence_bounds(ctx, cand))
+    found = {"cue": cue, "corpus_cue": corpus_cue, "programming_word": nearby,
+             "sentence_word": sentence_word, "version": cand.version,
              "other_language": other, "pos": doc[cand.start].pos_ or None}
     ctx.evidence[i] = found
     return found
+
+
+SENTENCE_STOPS = frozenset({".", "!", "?"})
+SENTENCE_REACH = 25  # tokens searched on each side at most: linear on a doc without full stops
+
+
+def _sentence_bounds(ctx: RuleContext, cand: Candidate) -> Tuple[int, int]:
+    """The candidate's sentence, [lo, hi): up to the nearest ".", "!" or "?" on each side, and
+    at most SENTENCE_REACH tokens away ("Swift is a general-purpose programming language")."""
+    lo = cand.start
+    while lo > 0 and cand.start - lo < SENTENCE_REACH and ctx.lowers[lo - 1] not in SENTENCE_STOPS:
+        lo -= 1
+    hi, n = cand.end, len(ctx.lowers)
+    while hi < n and hi - cand.end < SENTENCE_REACH and ctx.lowers[hi] not in SENTENCE_STOPS:
+        hi += 1
+    return lo, hi
+
+
+def _developer_word_in(ctx: RuleContext, cand: Candidate, lo: int, hi: int) -> Optional[str]:
+    return next((ctx.lowers[j] for j in range(lo, hi) if not cand.start <= j < cand.end
+                 and _developer_word(ctx.conv, ctx.lowers[j])), None)
+
+
+def _names_a_thing(cand: Candidate, ctx: RuleContext) -> bool:
+    """The name modifies a noun that is not about programming ("the Processing screen", "the
+    Logo image"): then only a developer word close by speaks for a language, not one elsewhere
+    in the sentence."""
+    if cand.end >= len(ctx.doc) or not ctx.doc[cand.end].pos_:
+        return False
+    return ctx.doc[cand.end].pos_ == "NOUN" and not _developer_word(ctx.conv, ctx.lowers[cand.end])
 
 
 def _developer_word(conv, word: str) -> bool:
@@ -465,16 +499,22 @@ def needs_evidence(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
     """An ambiguous name that only the tagger's PROPN could still accept needs evidence, the
     way a cue gives it: a single capital ("where C is the cost") or an ordinary word, a
     product or a place ("Crystal clear", "the Logo image") is taken only with a developer
-    word nearby (for a letter, right after it: "the C preprocessor") or where the same
-    text names another language ("Elm and Haskell" is `list_member`; "compared Elm with
-    Python", where no cue joins them, is this)."""
+    word nearby (for a letter, right after it: "the C preprocessor", or before a preposition
+    before it: "pointers in C"; for a word name anywhere in its sentence, unless it
+    modifies a noun that is not about programming: "Swift is a general-purpose programming
+    language", not "the Processing screen ... API") or where the same text names another
+    language ("Elm and Haskell" is `list_member`; "compared Elm with Python", where no cue
+    joins them, is this)."""
     if not (cand.ambiguous and _proper_noun_candidate(cand, ctx)):
         return None
     found = evidence(cand, ctx)
     near = found["programming_word"]
-    if len(cand.alias.text) == 1:  # a letter: only the next word counts ("the C preprocessor")
-        near = near if near is not None and near == ctx.next(cand) else None
-    return None if (found["other_language"] or near or found["cue"]) else True
+    if len(cand.alias.text) == 1:  # a letter: only the next word ("the C preprocessor"), or a
+        # developer word right before a preposition before it ("pointers in C")
+        before = (ctx.lowers[cand.start - 2] if cand.start >= 2 and ctx.prev(cand) in LETTER_PREPOSITIONS
+                  and _developer_word(ctx.conv, ctx.lowers[cand.start - 2]) else None)
+        near = near if near is not None and near == ctx.next(cand) else before
+    return None if (found["other_language"] or near or found["cue"] or found["sentence_word"]) else True
 
 
 # -- part of speech ----------------------------------------------------------------

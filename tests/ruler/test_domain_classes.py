@@ -125,7 +125,8 @@ def test_explain_records_evidence_for_ambiguous_names(nlp):
     dropped = rule_of(nlp, "If C ( x ) is the cost of a path, the sum is minimal.", "C")
     assert taken.rule is not None and taken.evidence["corpus_cue"] == "package"
     assert dropped.rule is None and dropped.evidence["other_language"] is None
-    assert set(dropped.evidence) == {"cue", "corpus_cue", "programming_word", "version", "other_language", "pos"}
+    assert set(dropped.evidence) == {"cue", "corpus_cue", "programming_word", "sentence_word", "version",
+                                     "other_language", "pos"}
 
 
 @pytest.mark.parametrize("text", ["Then run python setup.py install in the folder.", "Try sudo python get-pip.py first."])
@@ -154,3 +155,20 @@ def test_two_word_names_written_their_own_way_support_each_other(nlp):
 ])
 def test_known_misses_in_prose(nlp, text, name):
     assert name in found(nlp, text)
+
+
+@pytest.mark.parametrize("text,name", [
+    ("Crystal is a general-purpose, statically typed programming language.", "Crystal"),
+    ("Julia was designed from the start for fast numerical computing and has a friendly syntax.", "Julia"),
+    ("I never really understood pointers in C when I started.", "C"),
+])
+def test_developer_word_in_the_sentence_is_evidence(nlp, text, name):
+    assert name in found(nlp, text)
+
+
+@pytest.mark.parametrize("text,name", [
+    ("The Processing screen shows what the remote API returned.", "Processing"),
+    ("The samples in C were heated before the assay.", "C"),
+])
+def test_name_before_an_ordinary_noun_or_after_a_plain_word_still_needs_more(nlp, text, name):
+    assert name not in found(nlp, text)

@@ -44,7 +44,7 @@ DOC_FILES = [REPO_ROOT / "README.md"] + sorted((REPO_ROOT / "docs").glob("*.md")
 DOC_IDS = [str(p.relative_to(REPO_ROOT)) for p in DOC_FILES]
 # The slow blocks run in one project copy, the main job (docs/project.md) first.
 SLOW_ORDER = ["docs/project.md", "docs/results.md", "docs/compare.md", "docs/review.md",
-              "docs/experiments.md"]
+              "docs/experiments.md", "README.md"]
 MARKER = re.compile(r"^<!--\s*(not run|slow)\s*:\s*(.*?)\s*-->$")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 NUMBER = re.compile(r"\d[\d.,]*")

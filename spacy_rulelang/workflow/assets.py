@@ -60,6 +60,16 @@ def _download(url: str, target: Path, timeout: float) -> None:
             tmp.unlink()
 
 
+def _place(source: Path, target: Path, max_sents: int, origin: object, msg: Printer) -> None:
+    """Copy a checked corpus file into the project, or only its first `max_sents` sentences."""
+    if max_sents:
+        n = _slice_sentences(source, target, max_sents)
+        msg.good(f"{target}: first {n} sentences of {origin}")
+    else:
+        shutil.copyfile(source, target)
+        msg.good(f"{target} from {origin}")
+
+
 def _slice_sentences(source: Path, target: Path, max_sents: int) -> int:
     """Copy the first `max_sents` sentences (blank-line separated) of a CoNLL file."""
     n = 0
@@ -119,12 +129,7 @@ def fetch_assets(data_dir: Optional[Path], dest: Path, *, max_sents: int = 0,
                     raise ValueError(Errors.E211.format(path=url, found=found,
                                                         expected=expected, name=name))
                 origin = url
-            if max_sents:
-                n = _slice_sentences(source, target, max_sents)
-                msg.good(f"{target}: first {n} sentences of {origin}")
-            else:
-                shutil.copyfile(source, target)
-                msg.good(f"{target} from {origin}")
+            _place(source, target, max_sents, origin, msg)
     return paths
 
 
@@ -159,12 +164,7 @@ def fetch_ood_assets(ood_dir: Optional[Path], dest: Path, *, max_sents: int = 0,
             source = Path(tmp) / name
             shutil.copyfile(local, source)
             _check_ood(source, name)  # the copy we slice or keep, not only the original
-            if max_sents:
-                n = _slice_sentences(source, target, max_sents)
-                msg.good(f"{target}: first {n} sentences of {local}")
-            else:
-                shutil.copyfile(source, target)
-                msg.good(f"{target} from {local}")
+            _place(source, target, max_sents, local, msg)
     return paths
 
 

@@ -131,3 +131,13 @@ def run_project(project: Path, target: str, *overrides: str,
     cmd = [sys.executable, "-m", "spacy", "project", "run", target, str(project), *overrides]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+# --- candidate finding without a model ----------------------------------------------
+def blank_finder():
+    """A blank English pipeline and a CandidateFinder over the packaged catalogue."""
+    from spacy_rulelang.catalogue.load import load_catalogue
+    from spacy_rulelang.ruler.candidates import CandidateFinder
+
+    nlp = spacy.blank("en")
+    return nlp, CandidateFinder(load_catalogue(), nlp)

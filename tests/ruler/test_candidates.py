@@ -2,21 +2,25 @@
 from __future__ import annotations
 
 import pytest
-import spacy
 from spacy.tokens import Doc
 
-from spacy_rulelang.catalogue.load import load_catalogue
-from spacy_rulelang.ruler.candidates import CandidateFinder
+from support import blank_finder
 
-
-@pytest.fixture(scope="module")
-def nlp():
-    return spacy.blank("en")
 
 
 @pytest.fixture(scope="module")
-def finder(nlp):
-    return CandidateFinder(load_catalogue(), nlp)
+def blank():
+    return blank_finder()
+
+
+@pytest.fixture(scope="module")
+def nlp(blank):
+    return blank[0]
+
+
+@pytest.fixture(scope="module")
+def finder(blank):
+    return blank[1]
 
 
 def found(nlp, finder, words):

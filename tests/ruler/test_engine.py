@@ -3,24 +3,28 @@ candidate. Docs are built by hand (`Doc(vocab, words=..., pos=...)`), so no mode
 from __future__ import annotations
 
 import pytest
-import spacy
 from spacy.tokens import Doc
 
-from spacy_rulelang.catalogue.load import load_catalogue
-from spacy_rulelang.ruler.candidates import CandidateFinder
+from support import blank_finder
+
 from spacy_rulelang.ruler.conventions import Conventions
 from spacy_rulelang.ruler.engine import STAGES, RuleSet, get_rules, register_rule, registered_rule_names
 from spacy_rulelang.ruler.rules import DEFAULT_RULES
 
 
 @pytest.fixture(scope="module")
-def nlp():
-    return spacy.blank("en")
+def blank():
+    return blank_finder()
 
 
 @pytest.fixture(scope="module")
-def finder(nlp):
-    return CandidateFinder(load_catalogue(), nlp)
+def nlp(blank):
+    return blank[0]
+
+
+@pytest.fixture(scope="module")
+def finder(blank):
+    return blank[1]
 
 
 def decide(nlp, finder, words, pos, rules=DEFAULT_RULES, disabled=()):

@@ -280,3 +280,10 @@ class Errors(metaclass=ErrorsWithCodes):
     E343 = "stdin, line {line}: a JSON line needs a string \"text\" field."
     E344 = "A step of the loop failed (exit {code}): python -m {command}. Its output is above."
     E345 = "No sentences to build long docs from: DATA holds no sentence (or --limit is 0)."
+
+    # --- the merge choice on the dev domains (E390-E399) ---
+    E390 = ("'{name}' has keep_unseen_rule_spans = true but its weights list no seen_names: fit it "
+            "with `train-merge --model-trained-on corpus/train.spacy` (the model's training data).")
+    E391 = ("Policy {name!r}: 'merge' must be \"hand_set\" or \"learned\", not {value!r}.")
+    E392 = ("The choice rule needs a policy named {name!r} (the rules alone) in the policies file; "
+            "it has {names}.")

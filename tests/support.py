@@ -6,7 +6,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import spacy
 from spacy.tokens import Doc, Span
@@ -141,3 +141,30 @@ def blank_finder():
 
     nlp = spacy.blank("en")
     return nlp, CandidateFinder(load_catalogue(), nlp)
+
+
+def merge_weights(coef: Dict[str, float], intercept: float = 0.0, threshold: float = 0.5,
+                  rule_precision: Optional[Dict[str, float]] = None) -> Dict:
+    """Hand-set weights of rulelang_learned_merge, in the format train-merge writes."""
+    return {"version": 1, "coef": coef, "intercept": intercept, "threshold": threshold,
+            "rule_precision": rule_precision or {}}
+
+
+def make_doc(vocab, words: Sequence[str], *, rules=(), undecided=(), ents=(), candidates=()) -> Doc:
+    """rules: (start, end, rule, score); undecided: (start, end); ents: (start, end, p);
+    candidates: (start, end, p) -- what rulelang and rulelang_model_scores write."""
+    doc = Doc(vocab, words=list(words))
+    spans = []
+    for start, end, rule, score in rules:
+        span = Span(doc, start, end, label=LABEL, span_id=f"rule{start}")
+        span._.rulelang_rule = rule
+        span._.rulelang_score = score
+        spans.append(span)
+    doc.spans["rulelang"] = spans
+    doc.spans["rulelang_undecided"] = [Span(doc, s, e, label=LABEL, span_id=f"cat{s}") for s, e in undecided]
+    doc.ents = [Span(doc, s, e, label=LABEL) for s, e, _ in ents]
+    doc.spans["model"] = [Span(doc, s, e, label=LABEL) for s, e, _ in ents]
+    doc.spans["model"].attrs["scores"] = [p for _, _, p in ents]
+    doc.spans["model_candidates"] = [Span(doc, s, e, label=LABEL) for s, e, _ in candidates]
+    doc.spans["model_candidates"].attrs["scores"] = [p for _, _, p in candidates]
+    return doc

@@ -22,6 +22,7 @@ def train_merge_cli(
     rule_precision: Optional[Path] = typer.Option(None, "--rule-precision", help="Gold file to measure each rule's precision on (train), a feature of the merge", exists=True, dir_okay=False),
     oof_pipelines: List[str] = typer.Option([], "--oof-pipeline", help="A fold pipeline: assembled with a model trained without --oof-data (project's train-folds); repeat, one per fold"),
     oof_data: List[Path] = typer.Option([], "--oof-data", help="The gold held out from that fold's model (corpus/folds/N/heldout.spacy); repeat, in the same order", exists=True, dir_okay=False),
+    model_trained_on: Optional[Path] = typer.Option(None, "--model-trained-on", help="The model's training data (train): the names labelled there are saved as seen_names, for keep_unseen_rule_spans", exists=True, dir_okay=False),
     baseline: Optional[Path] = typer.Option(None, "--baseline", help="weights.json of another fitted merge (e.g. one fitted on dev alone), scored on the same rows for comparison", exists=True, dir_okay=False),
     # fmt: on
 ) -> None:
@@ -41,7 +42,8 @@ def train_merge_cli(
         base = check_weights(srsly.read_json(baseline), str(baseline)) if baseline else None
         nlp = spacy.load(pipeline)
         weights, report = fit_merge(nlp, data, rule_precision_from=rule_precision,
-                                    held_out=list(zip(oof_pipelines, oof_data)), baseline=base)
+                                    held_out=list(zip(oof_pipelines, oof_data)), baseline=base,
+                                    model_trained_on=model_trained_on)
         with AtomicOutputDir(output) as out:
             nlp.to_disk(out.path("."))
     except (OSError, ValueError, ImportError) as err:
@@ -95,3 +97,49 @@ def explain_merge_cli(
                  f"(threshold {row['threshold']:.2f}) {verdict}; rule={row['rule']}, "
                  f"model_prob={row['model_prob']:.3f}")
         msg.text("    " + ", ".join(f"{name} {value:+.2f}" for name, value in row["why"]))
+
+
+@app.command("choose-merge")
+def choose_merge_cli(
+    # fmt: off
+    pipeline: str = typer.Argument(..., help="Pipeline with a fitted rulelang_learned_merge (train-merge's output)"),
+    data: List[Path] = typer.Argument(..., help="The dev domains' gold files, e.g. corpus/dev.spacy corpus/ood/sner_train.spacy corpus/ood/somesci_train.spacy corpus/ood/somesci_devel.spacy (never test)", exists=True, dir_okay=False),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder for the pipeline with the chosen merge", file_okay=False),
+    candidates: Path = typer.Option(Path("configs/merge_candidates.json"), "--candidates", help="JSON object: name -> merge settings ({\"merge\": \"learned\", ...} or rulelang_merge's), simpler first; one must be \"rules only\"", exists=True, dir_okay=False),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write every candidate's scores and the verdicts to this JSON file"),
+    use_choice: Optional[Path] = typer.Option(None, "--use-choice", help="A --report of an earlier run: apply its choice without scoring (the other seeds)", exists=True, dir_okay=False),
+    # fmt: on
+) -> None:
+    """Choose the merge to ship by the rule written in `merge.policies.choose_policy`: no dev
+    domain may lose more than 0.005 F1 to the rules alone, nor the macro average anything;
+    of the rest, the best macro F1. Saves PIPELINE with that merge to OUTPUT."""
+    import spacy
+
+    from spacy_rulelang.errors import Errors
+    from spacy_rulelang.io.textfiles import read_text
+    from spacy_rulelang.merge.policies import apply_choice, choose_policy, score_policies_per_domain
+
+    msg = Printer()
+    try:
+        nlp = spacy.load(pipeline)
+        if use_choice is not None:
+            choice = srsly.read_json(use_choice)["choice"]
+        else:
+            table = srsly.json_loads(read_text(candidates))
+            if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
+                raise ValueError(Errors.E219.format(path=candidates))
+            rows = score_policies_per_domain(nlp, data, table)
+            choice = choose_policy(rows)
+            for row in rows:
+                cells = [f"{row['domains'][d]['f']:.3f}" for d in row["domains"]]
+                msg.text(f"{row['policy']}: F1 {' / '.join(cells)}"
+                         + (f", macro {row['macro']['f']:.3f}" if "macro" in row else "")
+                         + f" -- {choice['verdicts'][row['policy']]}")
+            if report is not None:
+                srsly.write_json(report, {"data": [str(p) for p in data], "rows": rows, "choice": choice})
+        apply_choice(nlp, choice["config"])
+        with AtomicOutputDir(output) as out:
+            nlp.to_disk(out.path("."))
+    except (OSError, ValueError, KeyError) as err:
+        msg.fail("Choosing the merge failed; the output folder was left as it was.", str(err), exits=1)
+    msg.good(f"Chose {choice['chosen']!r} ({srsly.json_dumps(choice['config'])})", str(output))

@@ -149,18 +149,26 @@ def _rows_with_precision(nlp: Language, path: Union[str, Path], precision: Dict[
     return rows, labels, groups, unreachable
 
 
+def seen_names(path: Union[str, Path], nlp: Language) -> List[str]:
+    """The lowercased texts of every gold entity in `path`: the names a model trained on it saw."""
+    return sorted({ent.text.lower() for doc in read_gold_docs(path, nlp.vocab) for ent in doc.ents})
+
+
 HeldOut = Tuple[Union[str, Path, Language], Union[str, Path]]
 
 
 def fit_merge(nlp: Language, path: Union[str, Path], *,
               rule_precision_from: Optional[Union[str, Path]] = None,
               held_out: Sequence[HeldOut] = (),
-              baseline: Optional[Dict[str, Any]] = None) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+              baseline: Optional[Dict[str, Any]] = None,
+              model_trained_on: Optional[Union[str, Path]] = None) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     """Fit the pipeline's learned merge on the gold file `path` (dev), plus the out-of-fold
     rows of each (fold pipeline, held-out gold) in `held_out`; returns (weights, report) and
     sets the weights on the component. Fold pipelines given as paths are loaded one at a time.
     `baseline`: other fitted weights (say, a merge fitted on dev alone), scored on each
-    source's rows at their own threshold, beside the new fit's cross-validated figures."""
+    source's rows at their own threshold, beside the new fit's cross-validated figures.
+    `model_trained_on`: the model's training data; the names labelled there are saved as
+    `seen_names`, which `keep_unseen_rule_spans` reads."""
     import spacy
 
     merge = learned_merge_of(nlp)
@@ -213,6 +221,8 @@ def fit_merge(nlp: Language, path: Union[str, Path], *,
               "sources": sources}
     weights = {"version": WEIGHTS_VERSION, **_fit(rows, labels, names), "threshold": threshold,
                "rule_precision": precision, "trained_on": report}
+    if model_trained_on is not None:
+        weights["seen_names"] = seen_names(model_trained_on, nlp)
     merge.set_weights(weights)
     return weights, report
 

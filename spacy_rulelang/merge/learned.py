@@ -142,6 +142,7 @@ class LearnedMergeSettings:
     merged_key: str = "rulelang_merged"          # the kept spans, with attrs["scores"]
     threshold: Optional[float] = None            # None: the threshold chosen on dev by train-merge
     rejections_veto: bool = True                 # a candidate a rule rejected is never kept
+    keep_unseen_rule_spans: bool = False         # a rule span on a name the model never saw labelled is kept
 
     def check(self, name: str) -> None:
         value = self.threshold
@@ -223,6 +224,9 @@ def check_weights(weights: Any, source: str) -> Dict[str, Any]:
         problem = "'intercept' and 'threshold' must be numbers"
     elif not isinstance(weights.get("rule_precision", {}), dict):
         problem = "'rule_precision' must map rule names to numbers"
+    elif not isinstance(weights.get("seen_names", []), list) or not all(
+            isinstance(v, str) for v in weights.get("seen_names", [])):
+        problem = "'seen_names' must be a list of lowercased names"
     if problem:
         raise ValueError(Errors.E225.format(path=source, problem=problem))
     return weights
@@ -241,6 +245,7 @@ class LearnedMerge(Pipe):
         self.settings.check(name)
         self.weights: Optional[Dict[str, Any]] = None
         self._lexicon: Optional[Lexicon] = None
+        self._seen: Optional[Tuple[List[str], frozenset]] = None
 
     @property
     def lexicon(self) -> Lexicon:
@@ -271,9 +276,25 @@ class LearnedMerge(Pipe):
         weights = self._trained()
         candidates, feats = self.featurize(doc)
         probs = [probability(weights, f) for f in feats]
-        allowed = [i for i, c in enumerate(candidates) if not self.vetoed(c)]
+        protected = [i for i, c in enumerate(candidates) if self.protected(doc, c)]
+        taken = {t for i in protected for t in range(candidates[i].start, candidates[i].end)}
+        allowed = [i for i, c in enumerate(candidates) if not self.vetoed(c) and i not in protected
+                   and not taken & set(range(c.start, c.end))]
         kept = choose([candidates[i] for i in allowed], [probs[i] for i in allowed], self.threshold)
-        return candidates, feats, probs, [allowed[j] for j in kept]
+        return candidates, feats, probs, sorted(protected + [allowed[j] for j in kept])
+
+    def protected(self, doc: Doc, cand: MergeCandidate) -> bool:
+        """With `keep_unseen_rule_spans`, a span a rule accepted on a name that the model's
+        training data never labelled ("Stata" for a model trained on StackOverflow) is kept:
+        the model's silence about a name it never saw is no evidence against the rule."""
+        if not self.settings.keep_unseen_rule_spans or cand.rule is None:
+            return False
+        seen = self._trained().get("seen_names")
+        if seen is None:
+            raise ValueError(Errors.E390.format(name=self.name))
+        if self._seen is None or self._seen[0] is not seen:
+            self._seen = (seen, frozenset(seen))
+        return doc[cand.start:cand.end].text.lower() not in self._seen[1]
 
     def vetoed(self, cand: MergeCandidate) -> bool:
         """A rule's rejection ("an XML file", "72 ° C") is a decision, not a missing opinion:
@@ -309,6 +330,7 @@ class LearnedMerge(Pipe):
                          "p": round(probs[i], 4), "threshold": round(self.threshold, 4),
                          "kept": i in kept_set,
                          "vetoed_by": cand.rejected_by if self.vetoed(cand) else None,
+                         "kept_unseen": self.protected(doc, cand),
                          "why": [(name, round(value, 3)) for name, value in parts[:top] if value]})
         return rows
 

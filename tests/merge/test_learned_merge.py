@@ -22,7 +22,7 @@ from spacy_rulelang.merge.learned import (LearnedMerge, LearnedMergeSettings, Le
                                           probability)
 from spacy_rulelang.merge.fit import best_threshold, fit_merge, rule_precision_on
 
-from support import TRAIN, trained_model_dir
+from support import TRAIN, make_doc, merge_weights as weights, trained_model_dir
 
 LABEL = "PROG_LANG"
 # A doc as the pipeline leaves it before the merge, built by hand.
@@ -32,38 +32,12 @@ OBJ_C = "I port Objective C code to Go .".split()
 #        0  1      2       3  4   5  6 7
 
 
-def weights(coef: Dict[str, float], intercept: float = 0.0, threshold: float = 0.5,
-            rule_precision: Dict[str, float] = None) -> Dict:
-    return {"version": 1, "coef": coef, "intercept": intercept, "threshold": threshold,
-            "rule_precision": rule_precision or {}}
-
-
 def approx_weights(w: Dict) -> Dict:
     """The same weights, their numbers compared with pytest.approx."""
     return {k: (pytest.approx(v, rel=1e-12, abs=1e-15) if isinstance(v, (int, float)) and not isinstance(v, bool)
                 else {n: pytest.approx(x, rel=1e-12, abs=1e-15) for n, x in v.items()} if k in ("coef", "rule_precision")
                 else v)
             for k, v in w.items()}
-
-
-def make_doc(vocab, words: Sequence[str], *, rules=(), undecided=(), ents=(), candidates=()) -> Doc:
-    """rules: (start, end, rule, score); undecided: (start, end); ents: (start, end, p);
-    candidates: (start, end, p) -- what rulelang and rulelang_model_scores write."""
-    doc = Doc(vocab, words=list(words))
-    spans = []
-    for start, end, rule, score in rules:
-        span = Span(doc, start, end, label=LABEL, span_id=f"rule{start}")
-        span._.rulelang_rule = rule
-        span._.rulelang_score = score
-        spans.append(span)
-    doc.spans["rulelang"] = spans
-    doc.spans["rulelang_undecided"] = [Span(doc, s, e, label=LABEL, span_id=f"cat{s}") for s, e in undecided]
-    doc.ents = [Span(doc, s, e, label=LABEL) for s, e, _ in ents]
-    doc.spans["model"] = [Span(doc, s, e, label=LABEL) for s, e, _ in ents]
-    doc.spans["model"].attrs["scores"] = [p for _, _, p in ents]
-    doc.spans["model_candidates"] = [Span(doc, s, e, label=LABEL) for s, e, _ in candidates]
-    doc.spans["model_candidates"].attrs["scores"] = [p for _, _, p in candidates]
-    return doc
 
 
 def celsius_doc(vocab) -> Doc:

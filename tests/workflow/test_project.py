@@ -68,7 +68,8 @@ def test_project_yml_commands_have_help_deps_outputs():
         assert "deps" in command and "outputs" in command, name
         assert command["outputs"], name
     assert config["workflows"]["all"] == ["fetch-assets", "convert", "train", "assemble",
-                                          "train-merge", "evaluate", "results", "compare", "package"]
+                                          "train-merge", "choose-merge", "evaluate", "results", "compare",
+                                          "package"]
     assert config["workflows"]["all-trf"][2] == "train-trf"
     for workflow in config["workflows"].values():
         assert workflow[0] == "fetch-assets"
@@ -332,6 +333,8 @@ def test_project_all_small_then_wheel_in_clean_venv(data_dir, ood_dir, tagger_nl
     summary = json.loads((project / "metrics" / "results.json").read_text(encoding="utf8"))
     assert summary["n_runs"] == 3 and "combined_minus_best_part" in summary["splits"]["test"]["words"]
     assert summary["macro"]["splits"] == ["dev", *OOD_NAMES]
+    choice = json.loads((project / "metrics" / "merge_choice.json").read_text(encoding="utf8"))
+    assert choice["choice"]["verdicts"]["rules only"] == "qualifies" and len(choice["rows"]) == 4
     policies = json.loads((project / "metrics" / "merge_policies.json").read_text(encoding="utf8"))
     assert all(set(row["domains"]) == {"dev", *OOD_NAMES} and "macro" in row for row in policies)
     assert (project / "reports" / "compare").exists()

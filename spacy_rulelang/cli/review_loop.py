@@ -7,7 +7,7 @@ from typing import List
 import typer
 from wasabi import Printer
 
-from spacy_rulelang.workflow.loop import Loop, LoopSettings, table, write_results
+from spacy_rulelang.workflow.loop import Loop, LoopSettings, RowWriter, table
 from spacy_rulelang.cli._app import project_app
 from spacy_rulelang.cli._options import literal
 
@@ -19,17 +19,17 @@ def loop_cli(
     weak_train: Path = typer.Argument(..., help="The rules' labels of the same texts, e.g. corpus/weak/train.spacy", exists=True),
     weak_dev: Path = typer.Argument(..., help="The rules' labels of dev, for early stopping", exists=True),
     eval_data: Path = typer.Argument(..., help="The reporting split, e.g. corpus/test.spacy", exists=True),
-    first_model: Path = typer.Argument(..., help="The bootstrap model, e.g. training/bootstrap/model-best", exists=True),
     output: Path = typer.Option(Path("training/loop"), "--output", "-o", help="Models, decisions and corrected corpora"),
     metrics: Path = typer.Option(Path("metrics/loop"), "--metrics", help="loop.json and loop.md"),
     base: str = typer.Option("en_core_web_sm", "--base", help="POS base pipeline for assembling"),
     budgets: str = typer.Option("50,100,200", "--budgets", help="Examples reviewed in each turn"),
-    max_steps: int = typer.Option(1000, "--max-steps", help="Training steps of each model (the same for all)"),
+    max_steps: int = typer.Option(1000, "--max-steps", help="Training steps of each model, turn 0 and the ceiling included (the same for all)"),
     seed: int = typer.Option(0, "--seed", help="Training seed and the random baseline's seed"),
     skweak: bool = typer.Option(True, "--skweak/--no-skweak", help=literal("Add skweak's HMM over the same rules (pip install \"spacy-rulelang[loop]\")")),
     # fmt: on
 ) -> None:
-    """Ranked review vs random review at the same budgets, skweak, and the gold ceiling."""
+    """Ranked review vs random review at the same budgets, skweak, and the gold ceiling; every
+    row trains the same way, and each is written to --metrics as it finishes."""
     from spacy_rulelang.compare.runner import CompareOptions, compare as run_compare
     from spacy_rulelang.review import run_apply
 
@@ -41,7 +41,7 @@ def loop_cli(
     if not sizes or min(sizes) < 1 or max_steps < 1:
         msg.fail(f"--budgets takes positive numbers of examples, e.g. 50,100,200 (got {budgets!r}); "
                  f"--max-steps must be at least 1 (got {max_steps}).", exits=1)
-    settings = LoopSettings(train_gold, weak_train, weak_dev, eval_data, first_model, base, output,
+    settings = LoopSettings(train_gold, weak_train, weak_dev, eval_data, base, output,
                             budgets=sizes, max_steps=max_steps, seed=seed)
 
     def compare(pipeline: Path, data: Path, out: Path) -> None:
@@ -50,16 +50,16 @@ def loop_cli(
     def apply(decisions: Path, corpus: Path, out: Path) -> None:
         run_apply(decisions, corpus, out)
 
+    writer = RowWriter(metrics)
     try:
         loop = Loop(settings, apply, compare, msg)
-        rows = [loop.start()]
-        rows += loop.turns("ranked")
-        rows += loop.turns("random")
+        writer.add(loop.start())
+        loop.turns("ranked", on_row=writer.add)
+        loop.turns("random", on_row=writer.add)
         if skweak:
-            rows.append(loop.skweak())
-        rows.append(loop.ceiling())
+            writer.add(loop.skweak())
+        writer.add(loop.ceiling())
     except (OSError, ValueError, RuntimeError, ImportError) as err:
-        msg.fail("The loop stopped.", str(err), exits=1)
-    write_results(rows, metrics)
-    print(table(rows))
+        msg.fail(f"The loop stopped; the {len(writer.rows)} rows it finished are in {metrics}.", str(err), exits=1)
+    print(table(writer.rows))
     msg.good(f"Wrote {metrics / 'loop.md'}")

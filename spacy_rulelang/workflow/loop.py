@@ -6,12 +6,15 @@ of the split under review (train, never test): for each example picked, the
 sentence's gold spans, written as a Prodigy `review` answer, which `apply` turns
 into a corrected corpus like any real decision.
 
-Each turn: compare rules and the current model on the (weakly labelled) train
-texts WITHOUT gold, pick the top-ranked examples not reviewed yet (the budget),
+Turn 0 trains the model on the rules' own labels with the same recipe as every other
+row (steps, seed, early-stopping data), so the rows compare like for like. Each turn:
+compare rules and the current model on the (weakly labelled) train texts WITHOUT gold, pick the top-ranked examples not reviewed yet (the budget),
 apply the reviewer's answers to the training corpus, retrain, assemble with the
 rules and evaluate on the reporting split. Beside it, the same budgets spent on
 randomly chosen sentences, skweak's HMM over the same rules (no review), and the
-ceiling: the same training on all gold labels.
+ceiling: the same training on all gold labels. Each row is written to loop.json and
+loop.md as it finishes (`RowWriter`), so a late failure loses nothing, and an optional
+baseline whose package is missing becomes a row that says so.
 """
 from __future__ import annotations
 
@@ -28,12 +31,14 @@ from spacy.tokens import Doc
 from wasabi import Printer
 
 from spacy_rulelang.compare.export import prodigy_spans, prodigy_tokens, set_hashes, token_offsets
+from spacy_rulelang.io.atomic import atomic_file
 from spacy_rulelang.io.corpus import read_gold_docs
 from spacy_rulelang.io.jsonl import read_jsonl, write_jsonl
 from spacy_rulelang.scoring.evaluation import evaluate_pipeline
 from spacy_rulelang.errors import Errors
 
 SYSTEMS = ("rules", "model", "combined")
+SKWEAK_MISSING = 'skipped: skweak is not installed (pip install "spacy-rulelang[loop]")'
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,6 @@ class LoopSettings:
     weak_train: Path          # the rules' labels of the same texts: what the model trains on
     weak_dev: Path            # early stopping without gold
     eval_data: Path           # the reporting split (test)
-    first_model: Path         # turn 0: the model trained on weak labels (bootstrap)
     base: str                 # POS base pipeline for assembling
     output: Path              # models, decisions, corrected corpora
     budgets: Sequence[int] = (50, 100, 200)
@@ -123,13 +127,15 @@ class Loop:
                 for name, v in result["systems"].items() if name in SYSTEMS}
 
     def start(self) -> dict:
-        """Turn 0: rules and the bootstrap model, no review yet."""
+        """Turn 0: rules and a model trained on the rules' labels (this loop's recipe), no review."""
         self.first_assembled = self.s.output / "turn0" / "assembled"
-        scores = self.assemble_and_score(self.s.first_model, self.first_assembled)
-        return {"method": "rules + bootstrap model", "turn": 0, "decisions": 0, **scores}
+        model = self.train(self.s.weak_train, self.s.output / "turn0" / "model")
+        scores = self.assemble_and_score(model, self.first_assembled)
+        return {"method": "rules + model on the rules' labels", "turn": 0, "decisions": 0, **scores}
 
-    def turns(self, method: str) -> List[dict]:
-        """One turn per budget after turn 0 (`start`); `method` "ranked" or "random"."""
+    def turns(self, method: str, on_row: Callable[[dict], None] = lambda row: None) -> List[dict]:
+        """One turn per budget after turn 0 (`start`); `method` "ranked" or "random".
+        `on_row` gets each row as it finishes (to write it at once)."""
         rows: List[dict] = []
         assembled, corpus, reviewed = self.first_assembled, self.s.weak_train, set()
         order = list(range(len(self.gold)))
@@ -150,12 +156,19 @@ class Loop:
             assembled = step / "assembled"
             scores = self.assemble_and_score(self.train(corpus, step / "model"), assembled)
             rows.append({"method": method, "turn": turn, "decisions": len(reviewed), **scores})
+            on_row(rows[-1])
             self.msg.info(f"{method} turn {turn}: {len(reviewed)} reviewed, combined F1 "
                           f"{scores['combined']['f']:.3f}")
         return rows
 
     def skweak(self) -> dict:
-        """skweak's HMM over the same rules (and a gazetteer), no review, the same training."""
+        """skweak's HMM over the same rules (and a gazetteer), no review, the same training;
+        without skweak installed, a row that says it was skipped and how to add it."""
+        import importlib.util
+
+        if importlib.util.find_spec("skweak") is None:
+            return {"method": "skweak HMM over the rules", "turn": None, "decisions": 0,
+                    "skipped": SKWEAK_MISSING}
         from spacy_rulelang.io.pipeline import load_with_rulelang
         from spacy_rulelang.workflow.skweak_baseline import write_skweak_labels
 
@@ -180,12 +193,27 @@ def table(rows: Sequence[dict]) -> str:
     for row in rows:
         cells = [f"{row[s]['p']:.3f} / {row[s]['r']:.3f} / **{row[s]['f']:.3f}**" if s in row else "-"
                  for s in SYSTEMS]
+        if "skipped" in row:
+            cells = [row["skipped"]] + [""] * (len(SYSTEMS) - 1)
         turn = "" if row["turn"] is None else str(row["turn"])
         lines.append(f"| {row['method']} | {turn} | {row['decisions']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
+class RowWriter:
+    """loop.json and loop.md, rewritten (atomically) after every row: a run that fails late
+    keeps the rows it finished."""
+
+    def __init__(self, metrics: Path) -> None:
+        self.metrics = metrics
+        self.rows: List[dict] = []
+
+    def add(self, *rows: dict) -> None:
+        self.rows.extend(rows)
+        write_results(self.rows, self.metrics)
+
+
 def write_results(rows: Sequence[dict], metrics: Path) -> None:
-    metrics.mkdir(parents=True, exist_ok=True)
-    (metrics / "loop.json").write_text(json.dumps(list(rows), indent=2) + "\n", encoding="utf8")
-    (metrics / "loop.md").write_text(table(rows), encoding="utf8")
+    for name, text in (("loop.json", json.dumps(list(rows), indent=2) + "\n"), ("loop.md", table(rows))):
+        with atomic_file(metrics / name) as tmp:
+            tmp.write_text(text, encoding="utf8")

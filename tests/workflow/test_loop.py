@@ -6,7 +6,8 @@ import spacy
 import srsly
 from spacy.tokens import Doc, Span
 
-from spacy_rulelang.workflow.loop import pick, ranked_examples, reviewer_answers, table
+from spacy_rulelang.workflow.loop import (SKWEAK_MISSING, Loop, LoopSettings, RowWriter, pick, ranked_examples,
+                                          reviewer_answers, table)
 
 
 def test_loop_ranked_examples_by_priority_then_input_order(tmp_path):
@@ -78,5 +79,46 @@ def test_loop_bad_budgets_are_a_clear_error(tmp_path, budgets):
 
     data = tmp_path / "d.spacy"
     data.write_bytes(b"")
-    result = CliRunner().invoke(app, ["project", "loop", *[str(data)] * 4, str(tmp_path), "--budgets", budgets])
+    result = CliRunner().invoke(app, ["project", "loop", *[str(data)] * 4, "--budgets", budgets])
     assert result.exit_code == 1 and "--budgets takes positive numbers" in result.output
+
+
+def test_loop_rows_are_written_as_they_finish(tmp_path):
+    """A run that fails after two rows keeps both, in loop.json and loop.md."""
+    scores = {s: {"p": 0.5, "r": 0.5, "f": 0.5} for s in ("rules", "model", "combined")}
+    writer = RowWriter(tmp_path / "metrics")
+    writer.add({"method": "rules + model on the rules' labels", "turn": 0, "decisions": 0, **scores})
+    assert len(json.loads((tmp_path / "metrics" / "loop.json").read_text(encoding="utf8"))) == 1
+    writer.add({"method": "ranked", "turn": 1, "decisions": 5, **scores})
+    assert len(json.loads((tmp_path / "metrics" / "loop.json").read_text(encoding="utf8"))) == 2
+    assert "| ranked | 1 | 5 |" in (tmp_path / "metrics" / "loop.md").read_text(encoding="utf8")
+    assert not [p for p in (tmp_path / "metrics").iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def test_loop_without_skweak_is_a_row_that_says_so(tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "skweak" else real(name, *a))
+    loop = Loop.__new__(Loop)  # skweak() decides before it reads any setting or corpus
+    row = loop.skweak()
+    assert row["skipped"] == SKWEAK_MISSING
+    assert SKWEAK_MISSING in table([row]) and 'pip install "spacy-rulelang[loop]"' in table([row])
+
+
+def test_loop_turn0_trains_with_the_same_recipe_as_every_row(tmp_path, monkeypatch):
+    """Like for like: turn 0's model is trained by the loop itself, from the rules' labels,
+    with the steps and seed of every other row (no separately trained bootstrap model)."""
+    settings = LoopSettings(tmp_path / "gold", tmp_path / "weak", tmp_path / "weak_dev", tmp_path / "eval",
+                            "base", tmp_path / "out", max_steps=7, seed=3)
+    loop = Loop.__new__(Loop)
+    loop.s = settings
+    calls = []
+    monkeypatch.setattr("spacy_rulelang.workflow.loop.run", calls.append)
+    monkeypatch.setattr(Loop, "assemble_and_score", lambda self, model, out: {"model": str(model)})
+    row = loop.start()
+    (train,) = calls
+    assert train[:3] == ["spacy", "train", str(settings.ner_config)]
+    assert train[train.index("--paths.train") + 1] == str(tmp_path / "weak")
+    assert train[train.index("--training.max_steps") + 1] == "7" and train[train.index("--system.seed") + 1] == "3"
+    assert row["turn"] == 0 and row["model"] == str(tmp_path / "out" / "turn0" / "model" / "model-best")

@@ -287,3 +287,11 @@ class Errors(metaclass=ErrorsWithCodes):
     E391 = ("Policy {name!r}: 'merge' must be \"hand_set\" or \"learned\", not {value!r}.")
     E392 = ("The choice rule needs a policy named {name!r} (the rules alone) in the policies file; "
             "it has {names}.")
+
+    # --- domain profile (E350-E359) ---
+    E350 = ("Could not read the domain profile {path}: {problem}. Pass the profile.json that "
+            "`python -m spacy_rulelang apply` writes (docs/formats.md, \"profile.json\").")
+    E351 = ("The domain profile {path} is not valid: {problem}. See docs/formats.md, \"profile.json\".")
+    E352 = "The domain profile {path}: {what} is {value!r}; allowed: {allowed}."
+    E353 = ("{path}, line {line}: {problem}. A group decision line looks like {example} "
+            "(docs/formats.md, \"decisions.jsonl\").")

@@ -276,6 +276,10 @@ def test_docs_json_blocks_load_with_the_readers(name, tmp_path):
             parse_entry(record, str(block))
         elif "decision" in record:
             parse_line(json.dumps(record), str(block), 1)
+        elif "policies" in record:
+            from spacy_rulelang.ruler.profile import Profile
+
+            assert Profile.from_dict(record, str(block))
         elif "rules" in record:
             path = tmp_path / "calibration.json"
             path.write_text(block.code, encoding="utf8")

@@ -1,5 +1,5 @@
 """`apply`: a reviewer's decisions back into data (corrected gold, catalogue patch,
-model errors, audit).
+model errors, audit) and behaviour (the domain profile, profile.json).
 
 A thin typer wrapper over a plain function (`apply_decisions`) that prints through
 wasabi and exits through `msg.fail(..., exits=1)` on bad input.
@@ -21,20 +21,23 @@ def apply_cli(
     # fmt: off
     decisions: Path = typer.Argument(..., help="decisions.jsonl (docs/decisions.md), or the JSONL `prodigy db-out` writes after `prodigy review` on disagreements.jsonl"),
     corpus: Path = typer.Option(..., "--corpus", help="The gold DATA file `compare` ran on (.spacy DocBin or StackOverflowNER CoNLL)"),
-    output: Path = typer.Option(..., "--output", "-o", help="Folder for corrected.spacy, catalogue_patch.jsonl, model_errors.jsonl, audit.jsonl"),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder for corrected.spacy, catalogue_patch.jsonl, model_errors.jsonl, audit.jsonl, profile.json"),
     catalogue: Optional[Path] = typer.Option(None, "--catalogue", help="Catalogue JSONL the rules use, added to the packaged one (default: the packaged catalogue)"),
     label: str = typer.Option("PROG_LANG", "--label", help="Label of language mentions: the spans the catalogue patch learns from"),
+    pipeline: Optional[str] = typer.Option(None, "--pipeline", help="A pipeline (name or path) to run the profile's reviewed sentences with, the profile loaded: the summary lists those it fails"),
     # fmt: on
 ):
     """Apply a reviewer's decisions to the gold corpus, all outputs or none."""
-    apply_decisions(decisions, corpus, output, catalogue=catalogue, label=label, silent=False)
+    apply_decisions(decisions, corpus, output, catalogue=catalogue, label=label, pipeline=pipeline,
+                    silent=False)
 
 
 def apply_decisions(decisions: Path, corpus: Path, output: Path, *, catalogue: Optional[Path] = None,
-                    label: str = "PROG_LANG", silent: bool = True) -> Dict[str, object]:
+                    label: str = "PROG_LANG", pipeline: Optional[str] = None,
+                    silent: bool = True) -> Dict[str, object]:
     msg = Printer(no_print=silent)
     try:
-        summary = run_apply(decisions, corpus, output, catalogue=catalogue, label=label)
+        summary = run_apply(decisions, corpus, output, catalogue=catalogue, label=label, pipeline=pipeline)
     except (ValueError, FileNotFoundError) as err:
         Printer().fail("Applying the decisions failed; nothing in the output folder was changed.",
                        str(err), exits=1)
@@ -44,6 +47,17 @@ def apply_decisions(decisions: Path, corpus: Path, output: Path, *, catalogue: O
     msg.table(sorted(summary["outcomes"].items()), header=("outcome", "decisions"), aligns=("l", "r"))
     cat = summary["catalogue"]
     msg.info(f"Catalogue patch: {len(cat['new'])} new entries, {len(cat['updated'])} updated")
+    prof = summary["profile"]
+    msg.info(f"Domain profile: {prof['policies']} policies, {prof['entries']} new entries, "
+             f"{prof['tests']} reviewed sentences as tests; {len(summary['groups'])} kinds of group "
+             f"decision, {summary['duplicates']} repeated lines read once")
+    if pipeline is not None:
+        if prof["failing"]:
+            msg.warn(f"{len(prof['failing'])} reviewed sentences fail with the profile loaded:")
+            for line in prof["failing"]:
+                msg.text(f"  {line}")
+        else:
+            msg.good("Every reviewed sentence passes with the profile loaded")
     for name in summary["files"]:
         msg.text(f"  {name}")
     return summary

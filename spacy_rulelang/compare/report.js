@@ -7,6 +7,9 @@
  * localStorage under <body data-storage-key>, a hash of the examples' data, so two
  * reports never share decisions, and download as decisions.jsonl, one line per
  * decided disagreement, in the format of docs/decisions.md (read by `apply`).
+ * A group (<details class="rl-group">, its data in a script.rl-group-data block) is
+ * decided at once; its line carries the group's definition and examples and comes
+ * before the per-disagreement lines.
  * Everything taken from the data (labels, rule names, texts, notes) is written with
  * textContent or an input's value, never parsed as HTML (no markup-parsing DOM call here),
  * and what localStorage gives back is checked before it is used.
@@ -33,13 +36,21 @@ function rlFilter(cat){
     {value: 'gold_wrong', key: '4', alt: 'g', label: 'gold wrong'},
     {value: 'skip', key: '5', alt: 's', label: 'skip'}
   ];
+  // A group decision (docs/formats.md): the policy `apply` writes into the domain profile.
+  var GROUP_DECISIONS = [
+    {value: 'language', label: 'a language here'},
+    {value: 'never', label: 'never a language here'},
+    {value: 'needs_evidence', label: 'needs evidence here'},
+    {value: 'one_by_one', label: 'decide one by one'}
+  ];
   var BY_KEY = {};
   DECISIONS.forEach(function (d) { BY_KEY[d.key] = d; BY_KEY[d.alt] = d; });
 
   var storageKey = '';
   var storage = null;          // window.localStorage, or null where the browser refuses it
-  var state = {version: 1, items: {}};  // item id -> {decision, note, time}
+  var state = {version: 1, items: {}, groups: {}};  // item id / group id -> {decision, note, time}
   var items = [];              // page order: {id, el, example, d, note, badge, buttons}
+  var groups = [];             // page order: {gid, el, data, badge, buttons}
   var current = -1;
 
   function labelOf(value) {
@@ -55,8 +66,23 @@ function rlFilter(cat){
   }
 
   // Keep only well-formed entries: a known decision (or none), string note and time.
+  function groupLabelOf(value) {
+    for (var i = 0; i < GROUP_DECISIONS.length; i++) {
+      if (GROUP_DECISIONS[i].value === value) { return GROUP_DECISIONS[i].label; }
+    }
+    return '';
+  }
+
   function cleaned(saved) {
-    var clean = {version: 1, items: {}};
+    var clean = {version: 1, items: {}, groups: {}};
+    var savedGroups = saved.groups && typeof saved.groups === 'object' ? saved.groups : {};
+    Object.keys(savedGroups).forEach(function (gid) {
+      var entry = savedGroups[gid];
+      if (entry && typeof entry === 'object' && groupLabelOf(entry.decision) &&
+          typeof entry.time === 'string') {
+        clean.groups[gid] = {decision: entry.decision, time: entry.time, note: ''};
+      }
+    });
     Object.keys(saved.items).forEach(function (id) {
       var entry = saved.items[id];
       if (!entry || typeof entry !== 'object') { return; }
@@ -136,6 +162,7 @@ function rlFilter(cat){
       var entry = state.items[item.id];
       if (entry && entry.decision) { n++; }
     });
+    groups.forEach(function (g) { if (state.groups[g.gid]) { n++; } });
     document.getElementById('rl-decided').textContent = n;
     document.getElementById('rl-download').disabled = n === 0;
     return n;
@@ -171,8 +198,55 @@ function rlFilter(cat){
     return JSON.stringify({
       input_hash: item.data.input_hash, doc: item.data.doc,
       token_start: d.token_start, token_end: d.token_end, label: d.label, text: d.text,
-      category: d.category, decision: entry.decision, note: entry.note || '', time: entry.time,
+      category: d.category, rule: d.rule, decision: entry.decision, note: entry.note || '',
+      time: entry.time,
       spans: {rules: d.spans.rules, model: d.spans.model, gold: d.spans.gold}
+    });
+  }
+
+  function renderGroup(g) {
+    var entry = state.groups[g.gid];
+    var decision = entry ? entry.decision : '';
+    g.el.classList.toggle('rl-decided', decision !== '');
+    g.el.dataset.decision = decision;
+    g.badge.textContent = decision ? '\u2014 ' + groupLabelOf(decision) : '';
+    g.buttons.forEach(function (b) {
+      var on = b.dataset.decision === decision;
+      b.classList.toggle('active', on);
+      b.setAttribute('aria-pressed', on ? 'true' : 'false');
+    });
+  }
+
+  function decideGroup(g, value) {
+    if (state.groups[g.gid] && state.groups[g.gid].decision === value) {
+      delete state.groups[g.gid];  // a second click undoes it
+    } else {
+      state.groups[g.gid] = {decision: value, note: '', time: new Date().toISOString()};
+    }
+    save(); renderGroup(g); countDecided();
+  }
+
+  function groupControls(g) {
+    var box = document.createElement('div');
+    box.className = 'rl-controls';
+    g.buttons = GROUP_DECISIONS.map(function (dec) {
+      var b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'rl-group-decide';
+      b.dataset.decision = dec.value;
+      b.textContent = dec.label;
+      b.addEventListener('click', function () { decideGroup(g, dec.value); });
+      box.appendChild(b);
+      return b;
+    });
+    g.el.insertBefore(box, g.el.querySelector('ol'));
+  }
+
+  // One group line of decisions.jsonl: the group's definition, counts and examples.
+  function groupLine(g, entry) {
+    return JSON.stringify({
+      group: g.data.group, decision: entry.decision, count: g.data.count, share: g.data.share,
+      note: entry.note || '', time: entry.time, instances: g.data.instances
     });
   }
 
@@ -181,6 +255,10 @@ function rlFilter(cat){
       return a.data.doc - b.data.doc || a.index - b.index;
     });
     var lines = [];
+    groups.forEach(function (g) {
+      var entry = state.groups[g.gid];
+      if (entry) { lines.push(groupLine(g, entry)); }
+    });
     ordered.forEach(function (item) {
       var entry = state.items[item.id];
       if (entry && entry.decision) { lines.push(line(item, entry)); }
@@ -199,9 +277,10 @@ function rlFilter(cat){
   function clearAll() {
     var n = countDecided();
     if (!window.confirm('Forget the ' + n + ' decisions and all notes of this report?')) { return; }
-    state = {version: 1, items: {}};
+    state = {version: 1, items: {}, groups: {}};
     if (storage) { try { storage.removeItem(storageKey); } catch (err) { /* nothing saved */ } }
     items.forEach(render);
+    groups.forEach(renderGroup);
     countDecided();
   }
 
@@ -273,6 +352,15 @@ function rlFilter(cat){
         items.push(item);
         render(item);
       });
+    });
+    document.querySelectorAll('details.rl-group').forEach(function (el) {
+      var blob = el.querySelector('script.rl-group-data');
+      if (!blob) { return; }
+      var g = {gid: el.dataset.gid, el: el, data: JSON.parse(blob.textContent),
+               badge: el.querySelector('.rl-gstate')};
+      groupControls(g);
+      groups.push(g);
+      renderGroup(g);
     });
     document.getElementById('rl-total').textContent = items.length;
     document.getElementById('rl-download').addEventListener('click', download);

@@ -13,6 +13,12 @@ the text but not the labels. Every such string goes through `esc` (HTML, quotes
 included) before it reaches the page, the JSON data blocks through `script_json`,
 and report.js writes data only through textContent / value, never as HTML.
 
+Why groups come first: out of its domain, a rule's errors repeat (a figure panel "C",
+a code "AS1"), so the page opens with the groups of compare/groups.py (count, share,
+rule, the most doubtful examples); a reviewer decides a group at once ("a language
+here", "never a language here", "needs evidence here", "decide one by one") and the
+decision line carries the group's definition and examples (docs/formats.md).
+
 Why the data rides in the page: each example carries a
 ``<script type="application/json" class="rl-data">`` block (`example_data`: its
 `_input_hash`, its position `doc` and, per disagreement, the offsets, label, text,
@@ -38,6 +44,7 @@ from spacy import displacy
 from spacy_rulelang.io.spans import overlap
 from spacy_rulelang.compare.core import CATEGORIES, Disagreement, SpanTuple
 from spacy_rulelang.compare.export import Token, describe
+from spacy_rulelang.compare.groups import GroupAggregator, GroupStats, instance_of
 
 CATEGORY_COLORS = {"rule_only": "#fdd692", "model_only": "#aee9f0", "boundary": "#f5b0c9",
                    "label": "#c9b7f5", "suspect_label": "#ff8c69"}
@@ -91,7 +98,7 @@ def example_data(words: Sequence[str], *, systems: Dict[str, Optional[List[SpanT
                  for key in ("rules", "model", "gold")}
         disagreements.append({"token_start": d.start, "token_end": d.end, "label": d.label,
                               "text": describe(d, words)["text"], "category": d.category,
-                              "spans": spans})
+                              "rule": d.rule, "spans": spans})
     return {"input_hash": input_hash, "doc": doc_index, "disagreements": disagreements}
 
 
@@ -142,9 +149,17 @@ def render_example(words: Sequence[str], text: str, tokens: Sequence[Token], *,
 class ReportBuilder:
     """Keeps the top `max_examples` examples by (priority desc, input position asc)."""
 
-    def __init__(self, max_examples: int = 500) -> None:
+    def __init__(self, max_examples: int = 500, max_groups: int = 100) -> None:
         self.max_examples = max_examples
+        self.max_groups = max_groups
         self._heap: List[Tuple[float, int, List[str], str]] = []
+        self.groups = GroupAggregator()
+
+    def add_instances(self, doc_index: int, words: Sequence[str],
+                      systems: Dict[str, Optional[List[SpanTuple]]], found: Sequence[Disagreement]) -> None:
+        """Every ranked disagreement of every doc counts in the groups (not only those shown)."""
+        for d in found:
+            self.groups.add(instance_of(d, words, doc_index=doc_index, systems=systems))
 
     def add(self, priority: float, doc_index: int, categories: Sequence[str], body: str) -> None:
         item = (priority, -doc_index, sorted(set(categories)), body)
@@ -166,7 +181,43 @@ class ReportBuilder:
         return {doc_index: rank for rank, _, doc_index, _, _ in self.ranked()}
 
     def render(self, counts: Dict[str, int], header: Dict[str, object]) -> str:
-        return build_page(self.ranked(), counts, header)
+        ranked = self.ranked()
+        groups = render_groups(self.groups.ranked()[:self.max_groups], self.groups.total,
+                               {doc: rank for rank, _, doc, _, _ in ranked})
+        return build_page(ranked, counts, header, groups)
+
+
+GROUP_DATA_SCRIPT = '<script type="application/json" class="rl-group-data">'
+
+
+def render_groups(groups: Sequence[GroupStats], total: int, ranks: Dict[int, int]) -> str:
+    """The groups section: one <details> per group, its examples inside; report.js adds the
+    decision buttons and reads the group's definition from its data block."""
+    if not groups:
+        return ""
+    out = []
+    for g in groups:
+        items = []
+        for e in g.examples:
+            link = (f' <a href="#example-{ranks[e.doc]}">example #{ranks[e.doc]}</a>'
+                    if e.doc in ranks else "")
+            items.append(f'<li>{esc(e.left)} <mark>{esc(e.text)}</mark> {esc(e.right)} '
+                         f'<span class="rl-meta">&middot; {esc(e.category)} &middot; doc {int(e.doc)} '
+                         f"&middot; doubt {e.doubt:.2f}</span>{link}</li>")
+        data = {"gid": g.gid, "group": g.definition(), "count": g.count, "share": g.share,
+                "instances": [e.to_dict() for e in g.examples]}
+        rule = g.rule or "no rule"
+        out.append(
+            f'<details class="rl-group" data-gid="{esc(g.gid)}" data-level="{esc(g.level)}">'
+            f'<summary><b>{int(g.count)}</b> ({g.share:.1%}) &middot; {esc(g.describe())} '
+            f'&middot; <span class="rl-level">{esc(g.level)}</span> &middot; rule {esc(rule)} '
+            f'<span class="rl-gstate"></span></summary>'
+            f'<ol class="rl-instances">{"".join(items)}</ol>'
+            f"{GROUP_DATA_SCRIPT}{script_json(data)}</script></details>")
+    return (f'<h2>Groups</h2><p class="meta">{len(groups)} groups of {int(total)} disagreements, '
+            "largest first: a surface form in a context signature (context), a rule on a kind "
+            "of name (kind). Open a group for its most doubtful examples; decide it once.</p>"
+            f'<div id="rl-groups">{"".join(out)}</div>')
 
 
 PAGE_CSS = """
@@ -191,6 +242,10 @@ li.rl-item.rl-decided{border-left-color:#2e7d32}
 .rl-controls button:disabled{opacity:0.4;cursor:default}
 .rl-state{display:inline-block;min-width:7em;font-weight:bold;color:#888}
 li.rl-decided .rl-state{color:#2e7d32} .rl-note{flex:1;min-width:12em;max-width:30em;padding:2px 6px}
+details.rl-group{border:1px solid #ddd;border-radius:6px;padding:0.3em 0.8em;margin:0.4em 0}
+details.rl-group.rl-decided{border-color:#2e7d32} details.rl-group summary{cursor:pointer}
+.rl-gstate{font-weight:bold;color:#2e7d32} .rl-meta{color:#777;font-size:0.85em}
+ol.rl-instances{font-size:0.9em} mark{background:#fdd692}
 """
 
 KEYS_HELP = ("Keys: <kbd>j</kbd>/<kbd>k</kbd> or <kbd>&darr;</kbd>/<kbd>&uarr;</kbd> next/previous "
@@ -220,7 +275,7 @@ def storage_key(bodies: Sequence[str]) -> str:
 
 
 def build_page(ranked: Sequence[Tuple[int, float, int, List[str], str]],
-               counts: Dict[str, int], header: Dict[str, object]) -> str:
+               counts: Dict[str, int], header: Dict[str, object], groups: str = "") -> str:
     head_rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in header.items())
     count_rows = "".join(
         f'<tr><td><span class="count" data-category="{esc(c)}" '
@@ -253,6 +308,7 @@ def build_page(ranked: Sequence[Tuple[int, float, int, List[str], str]],
         '<button type="button" id="rl-clear">Clear</button> <span id="rl-storage"></span>'
         f'<p class="keys">{KEYS_HELP}</p>'
         f'<div class="filters">Filter: {"".join(buttons)}</div></div>'
+        f"{groups}"
         f'<p>Showing <span id="shown">{len(ranked)}</span> of {len(ranked)} examples '
         "(highest priority first).</p>"
         f'<div id="examples">{"".join(examples)}</div></body></html>\n'

@@ -47,6 +47,8 @@ class Decision:
     gold: Optional[Spans] = None
     reviewed: Optional[Spans] = None
     tokens: Optional[Tuple[str, ...]] = None
+    rule: Optional[str] = None  # the rule of the rules' span, where the line names it
+    group: Optional[str] = None  # an instance of a group decision: the group's line id
 
     @property
     def agreed(self) -> bool:
@@ -131,3 +133,26 @@ def check_target(decision: Decision, path: Where) -> Decision:
                 path=path, line=decision.line, decision=decision.decision,
                 problem=f"spans that do not overlap, but it gives {list(a)} and {list(b)}"))
     return decision
+
+
+@dataclass(frozen=True)
+class GroupDecision:
+    """A decided group (compare/groups.py): `decision` is one of compare.groups.GROUP_DECISIONS;
+    `definition` the group's keys (level, rule, surface + signature or name_kind);
+    `instances` the examples the reviewer saw, each expanded into a `Decision` by the reader."""
+
+    line: int
+    decision: str
+    level: str
+    rule: Optional[str]
+    surface: Optional[str] = None
+    signature: Optional[str] = None
+    name_kind: Optional[str] = None
+    count: Optional[int] = None
+    note: str = ""
+    time: Optional[str] = None
+
+    @property
+    def gid(self) -> str:
+        key = (self.surface, self.rule, self.signature) if self.level == "context" else (self.rule, self.name_kind)
+        return self.level + ":" + "|".join("*" if k is None else str(k) for k in key)

@@ -1,8 +1,8 @@
-"""Apply a decisions file to the gold corpus and write the four outputs, all or nothing.
+"""Apply a decisions file to the gold corpus and write the five outputs, all or nothing.
 
 The corpus streams by once: each doc gets its decisions (checked against it first),
-then goes into corrected.spacy; the audit, the model errors and the catalogue patch
-are collected on the way. Everything is written into a staging folder that replaces
+then goes into corrected.spacy; the audit, the model errors, the catalogue patch and
+the domain profile (profile_builder.py) are collected on the way. Everything is written into a staging folder that replaces
 the output folder only when every line was good (AtomicOutputDir), and no input is
 ever written to.
 """
@@ -17,6 +17,8 @@ from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
 from spacy_rulelang.io.atomic import AtomicOutputDir
+from spacy_rulelang.io.pipeline import load_with_rulelang
+from spacy_rulelang.ruler.profile import Profile, check_profile
 from spacy_rulelang.catalogue.load import entries_to_jsonl, load_catalogue
 from spacy_rulelang.compare.core import SpanTuple
 from spacy_rulelang.io.corpus import data_kind, read_gold_docs, write_docbin
@@ -24,11 +26,13 @@ from spacy_rulelang.errors import Errors
 from spacy_rulelang.review.gold_edits import Applied, apply_to_gold, check_consistent
 from spacy_rulelang.review.checks import check_against_doc, check_known_docs
 from spacy_rulelang.review.decision import RULES, Decision
-from spacy_rulelang.review.reader import read_decisions
+from spacy_rulelang.review.reader import read_decision_file
 from spacy_rulelang.review.patch import PatchBuilder, catalogue_effects, check_loads
+from spacy_rulelang.review.profile_builder import ProfileBuilder
 from spacy_rulelang.review.records import audit_record, dumps, training_example
 
-OUTPUT_FILES = ("corrected.spacy", "catalogue_patch.jsonl", "model_errors.jsonl", "audit.jsonl")
+OUTPUT_FILES = ("corrected.spacy", "catalogue_patch.jsonl", "model_errors.jsonl", "audit.jsonl",
+                "profile.json")
 Where = Union[str, Path]
 
 
@@ -52,6 +56,7 @@ class Run:
 
     def __init__(self, path: Path, corpus: Path, patch: PatchBuilder, label: str) -> None:
         self.path, self.corpus, self.patch, self.label = path, corpus, patch, label
+        self.profile = ProfileBuilder(lambda name: patch.index.lookup(name) is not None)
         self.audit: List[Dict] = []
         self.model_errors: List[Dict] = []
         self.n_docs = 0
@@ -75,6 +80,7 @@ class Run:
 
     def _learn(self, doc: Doc, sentence: str, item: Applied) -> None:
         confirmed, wrong = catalogue_effects(item, self.label)
+        self.profile.learn(doc, item, confirmed, wrong)
         for start, end, _ in confirmed:
             self.patch.confirm(doc[start:end].text, sentence)
         for start, end, _ in wrong:
@@ -91,8 +97,11 @@ class Run:
 
 
 def run_apply(decisions_path: Where, corpus: Where, output_dir: Where, *,
-              catalogue: Optional[Where] = None, label: str = "PROG_LANG") -> Dict[str, object]:
-    """Apply DECISIONS to CORPUS; write OUTPUT_FILES into output_dir. Returns a summary."""
+              catalogue: Optional[Where] = None, label: str = "PROG_LANG",
+              pipeline: Optional[str] = None) -> Dict[str, object]:
+    """Apply DECISIONS to CORPUS; write OUTPUT_FILES into output_dir. Returns a summary.
+    `pipeline`: a pipeline (name or path) to run the profile's tests with (`check_profile`);
+    the sentences it fails are listed in the summary."""
     decisions_path, corpus, output_dir = Path(decisions_path), Path(corpus), Path(output_dir)
     catalogue = None if catalogue is None else Path(catalogue)
     check_outputs_spare_inputs(output_dir, [decisions_path, corpus, catalogue])
@@ -100,13 +109,16 @@ def run_apply(decisions_path: Where, corpus: Where, output_dir: Where, *,
         raise ValueError(Errors.E217.format(path=corpus))
     if not corpus.exists():
         raise FileNotFoundError(Errors.E022.format(path=corpus))
-    decisions = read_decisions(decisions_path)
+    read = read_decision_file(decisions_path)
+    decisions = read.decisions
     packaged = load_catalogue(None)
     entries = packaged if catalogue is None else load_catalogue(catalogue, extend=True)
     by_doc: Dict[int, List[Decision]] = defaultdict(list)
     for decision in decisions:
         by_doc[decision.doc].append(decision)
     run = Run(decisions_path, corpus, PatchBuilder(entries, packaged), label)
+    for group in read.groups:
+        run.profile.add_group(group)
     with AtomicOutputDir(output_dir) as out:
         write_docbin(run.corrected(by_doc), out.path("corrected.spacy"))
         patch = run.patch.build()
@@ -115,11 +127,26 @@ def run_apply(decisions_path: Where, corpus: Where, output_dir: Where, *,
         out.path("model_errors.jsonl").write_text("".join(map(dumps, run.model_errors)), encoding="utf8")
         audit = sorted(run.audit, key=lambda r: r["line"])
         out.path("audit.jsonl").write_text("".join(map(dumps, audit)), encoding="utf8")
-    new_ids = {e.id for e in patch} - set(run.patch.entries)
+        new_ids = {e.id for e in patch} - set(run.patch.entries)
+        profile = run.profile.build([e for e in patch if e.id in new_ids])
+        out.path("profile.json").write_bytes(profile.to_bytes())
+    failing = [] if pipeline is None else profile_failures(pipeline, profile)
     return {"docs": run.n_docs, "docs_changed": run.docs_changed,
             "decisions": dict(sorted(Counter(d.decision for d in decisions).items())),
             "outcomes": dict(sorted(Counter(r["outcome"] for r in audit).items())),
             "model_errors": len(run.model_errors),
             "catalogue": {"new": sorted(new_ids),
                           "updated": sorted({e.id for e in patch} - new_ids)},
+            "groups": dict(sorted(Counter(g.decision for g in read.groups).items())),
+            "duplicates": read.duplicates,
+            "profile": {"policies": len(profile.policies), "entries": len(profile.entries),
+                        "tests": len(profile.tests), "conflicts": len(run.profile.conflicts),
+                        "failing": failing},
             "files": [str(output_dir / name) for name in OUTPUT_FILES]}
+
+
+def profile_failures(pipeline: str, profile: Profile) -> List[str]:
+    """The profile's tests that PIPELINE with the profile loaded fails (should be none)."""
+    nlp = load_with_rulelang(pipeline)
+    nlp.get_pipe("rulelang").set_profile(profile)
+    return [f.describe() for f in check_profile(nlp, profile)]

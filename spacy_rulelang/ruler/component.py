@@ -26,6 +26,7 @@ from spacy_rulelang.ruler.pos_tags import LazyPOS
 from spacy_rulelang.ruler.conventions import Conventions
 from spacy_rulelang.ruler.rules import DEFAULT_RULES
 from spacy_rulelang.ruler.engine import Decided, Mention, RuleSet
+from spacy_rulelang.ruler.profile import Profile, merge_entries
 from spacy_rulelang.ruler.scorer import score_rulelang
 from spacy_rulelang.ruler.settings import default_config, with_settings_signature
 from spacy_rulelang.io.spans import covered, token_mask
@@ -33,7 +34,7 @@ from spacy_rulelang.io.textfiles import read_text
 
 # What to_disk writes, one file per serializer.
 DATA_FILES = {"catalogue": "catalogue.jsonl", "cues": "cues.json", "conventions": "conventions.json",
-              "calibration": "calibration.json"}
+              "calibration": "calibration.json", "profile": "profile.json"}
 
 
 @dataclass
@@ -57,6 +58,9 @@ class RuleLangSettings:
     all_kinds: bool = False
     calibration: Optional[str] = None
     context_window: int = 5
+    # A domain profile (profile.json, written by `apply`): the reviewer's policies, new
+    # names and reviewed sentences for one domain (ruler/profile.py). None: the rules as shipped.
+    profile: Optional[str] = None
 
     def __post_init__(self) -> None:
         if self.context_window < 0:
@@ -89,6 +93,7 @@ class RuleLang(Pipe):
         self.rules = RuleSet(Conventions.load(), cfg.rules, disabled, cfg.pos_checks,
                              cfg.context_window)
         self.calibration: Dict[str, float] = {}
+        self.profile: Optional[Profile] = None
         self.pos_source: Optional[LazyPOS] = LazyPOS(cfg.pos_model) if cfg.pos_model else None
         # User files named in the config: read now when they exist (a bad file fails at
         # add_pipe), else on first use. Made from a config (spacy.load, assemble, train),
@@ -103,6 +108,8 @@ class RuleLang(Pipe):
         if cfg.calibration:
             self._read_or_defer("calibration", cfg.calibration, lambda: self.set_calibration(
                 read_calibration(cfg.calibration)))
+        if cfg.profile:
+            self._read_or_defer("profile", cfg.profile, lambda: self.set_profile(Profile.read(cfg.profile)))
 
     @property
     def key(self) -> str:
@@ -141,8 +148,19 @@ class RuleLang(Pipe):
             load()
 
     def set_entries(self, entries: Iterable[Entry]) -> None:
+        """The catalogue; a loaded profile's entries are added to it (they win over the same id)."""
         self.entries = list(entries)
+        if self.profile is not None and self.profile.entries:
+            self.entries = merge_entries(self.entries, self.profile.entries, "the domain profile")
         self.finder = self._build_finder()
+
+    def set_profile(self, profile: Optional[Profile]) -> None:
+        """A domain profile: its policies revise the rules' decisions, its entries join the
+        catalogue. None (or an empty profile) restores the rules as shipped, except for
+        entries an earlier profile added."""
+        self.profile = profile if profile else None
+        self.rules.profile = profile if profile is not None and profile.policies else None
+        self.set_entries(self.entries)
 
     def set_calibration(self, precision_by_rule: Dict[str, float]) -> None:
         """Per-rule precision measured on gold data; each span then carries `_.rulelang_score`."""
@@ -156,6 +174,7 @@ class RuleLang(Pipe):
         catalogue: Optional[Union[str, Path]] = None,
         extend_catalogue: bool = True,
         calibration: Optional[Union[str, Path]] = None,
+        profile: Optional[Union[str, Path]] = None,
     ) -> None:
         """Load user-supplied data only; the default catalogue is loaded at construction.
         The config's files not read yet are read now (or those given here instead)."""
@@ -165,6 +184,9 @@ class RuleLang(Pipe):
         if calibration is not None:
             self._pending.pop("calibration", None)
             self.set_calibration(read_calibration(calibration))
+        if profile is not None:
+            self._pending.pop("profile", None)
+            self.set_profile(Profile.read(profile))
         self._load_pending()
 
     # -- processing -----------------------------------------------------------
@@ -237,6 +259,7 @@ class RuleLang(Pipe):
             "cues": lambda: srsly.json_dumps(cues).encode("utf8"),
             "conventions": lambda: srsly.json_dumps(conv).encode("utf8"),
             "calibration": lambda: srsly.json_dumps(self.calibration).encode("utf8"),
+            **({"profile": self.profile.to_bytes} if self.profile is not None else {}),
         }
 
     def _load_data(self, data: Dict[str, bytes], where: Callable[[str], str]) -> None:
@@ -252,6 +275,9 @@ class RuleLang(Pipe):
         if "calibration" in data:
             self._pending.pop("calibration", None)
             self.set_calibration(_saved_json(data["calibration"], where("calibration")))
+        if "profile" in data:
+            self._pending.pop("profile", None)
+            self.set_profile(Profile.from_bytes(data["profile"], where("profile")))
         self.finder = self._build_finder()
 
     def to_bytes(self, *, exclude: Iterable[str] = SimpleFrozenList()) -> bytes:
@@ -265,7 +291,8 @@ class RuleLang(Pipe):
         return self
 
     def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = SimpleFrozenList()) -> None:
-        """Write the catalogue (JSONL), cues, conventions and calibration, and a POS source if any."""
+        """Write the catalogue (JSONL), cues, conventions and calibration, and a domain profile and
+        a POS source if any."""
         self._load_pending()
         path = ensure_path(path)
         path.mkdir(parents=True, exist_ok=True)

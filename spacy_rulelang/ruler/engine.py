@@ -37,6 +37,10 @@ so sees "Python\nJava" exactly as "Python Java", and the decisions are mapped ba
 the doc's own tokens. Only "adjacent_run" looks at the real gap: it does not join
 names across a line break or a tab (one name per line is a list, not one name).
 
+A domain profile (ruler/profile.py), where one is loaded, revises the decisions after
+the last rule: its policies reject (`profile_never`, `profile_needs_evidence`) or accept
+(`profile_always`) candidates in the contexts a reviewer decided. Without one, nothing changes.
+
 The loop is linear in the number of candidates: a rule that reads other decisions is
 applied in alternating directions, so a chain of list members ("Go, Go, ..., and
 Python") settles in three passes rather than one pass per member.
@@ -260,6 +264,8 @@ class RuleSet:
         self.conv = conventions
         self.pos_checks = pos_checks
         self.window = window
+        # a domain profile (ruler/profile.py): revises the rules' decisions; None: none loaded
+        self.profile: Optional[Any] = None
 
     def on(self, rule: str) -> bool:
         return rule in self.enabled
@@ -284,6 +290,8 @@ class RuleSet:
             reverse = False
             while self._apply(rule, ctx, reverse):
                 reverse = not reverse
+        if self.profile is not None:
+            self.profile.revise(ctx)
         back = view.to_doc if view is not None else (lambda c: c)
         return [Decided(back(c), d, ctx.evidence.get(i)) for i, (c, d) in enumerate(zip(cands, ctx.decisions))]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import spacy
 import srsly
+from spacy.tokens import Doc
 from typer.testing import CliRunner
 
 from spacy_rulelang.cli import app
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.skipif(
     reason="no chromium binary (apt-get install -y chromium; never `playwright install`)")
 
 DECISION_KEYS = ["input_hash", "doc", "token_start", "token_end", "label", "text", "category",
-                 "decision", "note", "time", "spans"]
+                 "rule", "decision", "note", "time", "spans"]
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 TRICKY = 'a</script>&"b\''  # one token: the page must carry it through its JSON blocks intact
 SENTENCES_PLUS = SENTENCES + [(f"Use {TRICKY} today .", "O O O O")]
@@ -67,7 +68,7 @@ def expected_items(out: Path):
             expected[(first["meta"]["doc"], start, end, d["category"])] = {
                 "input_hash": input_hash, "doc": first["meta"]["doc"], "token_start": start,
                 "token_end": end, "label": d["label"], "text": d["text"],
-                "category": d["category"],
+                "category": d["category"], "rule": d["rule"],
                 "spans": {"rules": spans("rules"), "model": spans("model"), "gold": spans("gold")}}
     return expected
 
@@ -146,3 +147,48 @@ def test_report_decisions_click_keys_note_reload_download(compared, tmp_path):
         seen[key] = record
     assert set(seen) == set(decided)
     assert [k[0] for k in seen] == sorted(k[0] for k in seen)  # lines in input order
+
+
+def test_report_decisions_group_decision_changes_every_instance(compared, tmp_path, tagger_nlp):
+    """Decide one group in the page, download decisions.jsonl, `apply` it: the profile it
+    writes changes the rule spans of every instance of the group."""
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_context(accept_downloads=True).new_page()
+            page.goto((compared / "report.html").as_uri())
+            group = page.locator("details.rl-group[data-level=context]").filter(
+                has_text="rule_only").first
+            group.locator("summary").click()
+            group.locator("button[data-decision=never]").click()
+            assert page.locator("#rl-decided").inner_text() == "1"
+            with page.expect_download() as info:
+                page.click("#rl-download")
+            lines = Path(info.value.path()).read_text(encoding="utf8").splitlines()
+        finally:
+            browser.close()
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    assert record["decision"] == "never" and record["group"]["level"] == "context"
+    instances = [(i["doc"], i["token_start"], i["token_end"]) for i in record["instances"]]
+    assert instances
+    decisions = tmp_path / "decisions.jsonl"
+    decisions.write_text(lines[0] + "\n", encoding="utf8")
+    corpus = write_conll(tmp_path / "small.conll", SENTENCES_PLUS)
+    result = CliRunner().invoke(app, ["apply", str(decisions), "--corpus", str(corpus),
+                                      "--output", str(tmp_path / "applied")])
+    assert result.exit_code == 0, result.output
+    profile = srsly.read_json(tmp_path / "applied" / "profile.json")
+    assert [p["policy"] for p in profile["policies"]] == ["never"]
+
+    def rule_spans(config):
+        nlp = spacy.load(compared.parent / "pipeline")
+        nlp.remove_pipe("rulelang")
+        nlp.add_pipe("rulelang", config={"write_ents": False, **config})
+        docs = [nlp(Doc(nlp.vocab, words=text.split())) for text, _ in SENTENCES_PLUS]
+        return {(i, s.start, s.end) for i, doc in enumerate(docs) for s in doc.spans["rulelang"]}
+
+    before = rule_spans({})
+    after = rule_spans({"profile": str(tmp_path / "applied" / "profile.json")})
+    assert set(instances) <= before and not set(instances) & after
+    assert before - after == set(instances)  # nothing else changed

@@ -127,14 +127,17 @@ def test_report_escaping_html_has_no_unescaped_payload(compared):
     names = {tag for tag, _ in parser.tags}
     assert names <= {"html", "head", "meta", "title", "style", "script", "body", "h1", "h2", "table",
                      "tr", "th", "td", "div", "span", "mark", "p", "b", "ul", "li", "button",
-                     "kbd", "br", "section"}, names
+                     "kbd", "br", "section", "details", "summary", "ol", "a"}, names
     for tag, attrs in parser.tags:
         for attr, value in attrs.items():
             if attr.startswith("on"):  # only the filter buttons' own handlers
                 assert tag == "button" and re.fullmatch(r"rlFilter\('[a-z_]+'\)", value), value
     scripts = [attrs for tag, attrs in parser.tags if tag == "script"]
     data = [s for s in scripts if s.get("type") == "application/json"]
-    assert len(scripts) == len(data) + 1 and len(data) == len(SENTENCES)
+    examples = [s for s in data if s.get("class") == "rl-data"]
+    groups = [s for s in data if s.get("class") == "rl-group-data"]
+    assert len(scripts) == len(data) + 1 and len(examples) == len(SENTENCES)
+    assert len(data) == len(examples) + len(groups) and groups  # the groups carry their data too
     assert parser.scripts[0] == page_js()
     for body in parser.scripts[1:]:
         assert "</" not in body and "<!--" not in body and "<" not in body
@@ -225,7 +228,9 @@ def test_report_escaping_no_payload_runs_in_chromium(compared, tmp_path):
             assert page.evaluate(PWNED) == [None, TITLE]
             assert page.evaluate("document.querySelectorAll('img, svg, iframe').length") == 0
             n_data = page.evaluate("document.querySelectorAll('script.rl-data').length")
-            assert page.evaluate("document.scripts.length") == n_data + 1 == len(SENTENCES) + 1
+            n_groups = page.evaluate("document.querySelectorAll('script.rl-group-data').length")
+            assert page.evaluate("document.scripts.length") == n_data + n_groups + 1
+            assert n_data == len(SENTENCES)
             shown = page.locator("#examples").inner_text()
             for name in ("label", "text_img", "text_end"):
                 assert PAYLOADS[name] in shown, name

@@ -234,12 +234,22 @@ def test_apply_decisions_on_one_doc_apply_in_file_order(corpus, tmp_path):
     lines = [decision(2, 3, 4, "rule_only", "model", rules=[(3, 4, P)], gold=[(3, 4, P)]),
              decision(2, 5, 6, "label", "model", rules=[(5, 6, P)], model=[(5, 6, "ORG")], gold=[(5, 6, P)]),
              # overlaps the first, and agrees with it: fine
-             decision(2, 3, 4, "rule_only", "model", rules=[(3, 4, P)], gold=[(3, 4, P)])]
+             decision(2, 3, 4, "rule_only", "model", rules=[(3, 4, P)], gold=[(3, 4, P)], note="again")]
     path = write_jsonl(tmp_path / "d.jsonl", lines)
     run_apply(path, corpus, tmp_path / "out")
     assert gold_of(tmp_path / "out" / "corrected.spacy")[2] == [(5, 6, "ORG")]
     outcomes = [r["outcome"] for r in srsly.read_jsonl(tmp_path / "out" / "audit.jsonl")]
     assert outcomes == ["changed", "changed", "unchanged"]
+
+
+def test_apply_a_repeated_line_is_a_no_op(corpus, tmp_path):
+    """The same line twice (a second download, a copy) is read once: one audit line, one
+    training example, and the summary counts the repeat."""
+    line = decision(0, 2, 3, "rule_only", "rules", rules=[(2, 3, P)])
+    path = write_jsonl(tmp_path / "d.jsonl", [line, {**line, "time": "2026-12-01T05:00:00.000Z"}])
+    summary = run_apply(path, corpus, tmp_path / "out")
+    assert summary["duplicates"] == 1 and summary["model_errors"] == 1
+    assert len(list(srsly.read_jsonl(tmp_path / "out" / "audit.jsonl"))) == 1
 
 
 # --- Prodigy ---

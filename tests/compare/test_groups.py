@@ -1,0 +1,67 @@
+"""Groups of disagreements: keys, counts, examples by model doubt, and merging partial results."""
+import pickle
+import random
+
+from spacy_rulelang.compare.core import Disagreement
+from spacy_rulelang.compare.groups import (GroupAggregator, answer_from_gold, doubt, group_decision_line,
+                                           instance_of)
+
+P = "PROG_LANG"
+SENTENCES = [  # (words, start, end, rule, model score, gold says language)
+    ("Panel C shows the mean .", 1, 2, "pos_propn", None, False),
+    ("In panel C the mean rises .", 2, 3, "pos_propn", None, False),
+    ("See panel C for the spread .", 2, 3, "pos_propn", None, False),
+    ("AS1 and AS2 were compared .", 2, 3, "versioned_alias", None, False),
+    ("The tool is written in C .", 5, 6, "cue_before", None, True),
+    ("Panel R shows the median .", 1, 2, "pos_propn", None, False),
+]
+
+
+def instances():
+    out = []
+    for i, (text, start, end, rule, score, gold) in enumerate(SENTENCES):
+        d = Disagreement("rule_only", start, end, P, rule_span=(start, end, P), rule=rule,
+                         gold_span=(start, end, P) if gold else None, gold_agrees="rules" if gold else "model",
+                         score=0.25)
+        out.append(instance_of(d, text.split(), doc_index=i, systems={"rules": [(start, end, P)], "model": [],
+                                                                         "gold": [(start, end, P)] if gold else []}))
+    return out
+
+
+def test_groups_keys_and_counts():
+    agg = GroupAggregator().add_all(instances())
+    by_key = {(g.level, g.key): g for g in agg.ranked()}
+    kind = by_key[("kind", ("pos_propn", "single_capital"))]
+    assert kind.count == 4 and kind.share == round(4 / 6, 4)
+    assert by_key[("context", ("c", "pos_propn", "figure"))].count == 3
+    assert by_key[("kind", ("versioned_alias", "short_code"))].count == 1
+    assert agg.ranked()[0].key == ("pos_propn", "single_capital")
+    assert answer_from_gold(kind) == "never"
+    assert answer_from_gold(by_key[("context", ("c", "cue_before", "plain"))]) == "language"
+
+
+def test_groups_merge_is_order_independent_and_pickles():
+    items = instances() * 3
+    whole = GroupAggregator(max_examples=2).add_all(items)
+    shuffled = list(items)
+    random.Random(0).shuffle(shuffled)
+    parts = [GroupAggregator(max_examples=2).add_all(shuffled[i::3]) for i in range(3)]
+    merged = GroupAggregator(max_examples=2)
+    for part in reversed(parts):
+        merged.merge(pickle.loads(pickle.dumps(part)))
+    assert merged.total == whole.total
+    summary = lambda agg: [(g.level, g.key, g.count, dict(g.gold), g.examples) for g in agg.ranked()]
+    assert summary(merged) == summary(whole)
+
+
+def test_groups_examples_by_model_doubt():
+    assert doubt(None) == 1.0 and doubt(0.9) == 0.2 and doubt(0.1) == 0.2
+    found = []
+    for i, score in enumerate([0.95, 0.55, None]):
+        d = Disagreement("model_only", 1, 2, P, model_span=(1, 2, P), model_score=score)
+        found.append(instance_of(d, "Panel C shows the mean .".split(), doc_index=i))
+    group = GroupAggregator(max_examples=2).add_all(found).ranked()[0]
+    assert [e.doc for e in group.examples] == [2, 1]  # no score (0.5): the most doubtful
+    line = group_decision_line(group, "never")
+    assert line["group"] == {"level": "context", "rule": None, "surface": "c", "signature": "figure"}
+    assert [i["doc"] for i in line["instances"]] == [2, 1]

@@ -23,11 +23,13 @@ True
 from __future__ import annotations
 
 import json
+from html import escape
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from murmurhash.mrmr import hash as murmur
 
 from spacy_rulelang.compare.core import Disagreement, SpanTuple
+from spacy_rulelang.compare.groups import GroupStats, group_decision_line
 
 INPUT_HASH_KEYS: Tuple[str, ...] = ("text", "image", "html", "input")
 TASK_HASH_KEYS: Tuple[str, ...] = ("spans", "label", "options", "arcs")
@@ -110,4 +112,33 @@ def example_tasks(words: Sequence[str], spaces: Sequence[bool], *,
                 "_view_id": VIEW_ID, "answer": "accept",
                 "_session_id": f"{dataset}-{system}", "_annotator_id": f"{dataset}-{system}"}
         tasks.append(set_hashes(task))
+    return tasks
+
+
+GROUP_VIEW_ID = "choice"
+GROUP_OPTIONS = (("language", "a language here"), ("never", "never a language here"),
+                 ("needs_evidence", "needs evidence here (the rule alone is not enough)"),
+                 ("one_by_one", "decide one by one"))
+
+
+def group_tasks(groups: Sequence[GroupStats], dataset: str) -> List[Dict]:
+    """One Prodigy `choice` task per group: its definition, count and share, its examples
+    (most doubtful first) as HTML, and the four group decisions as options. The group line
+    rides along in `rulelang_group`, so `apply` reads the answered task (`accept`: the
+    chosen option) as the same group decision the report downloads."""
+    tasks = []
+    for g in groups:
+        examples = "".join(f"<li>{escape(e.left)} <mark>{escape(e.text)}</mark> {escape(e.right)}</li>"
+                           for e in g.examples)
+        html = (f"<p><b>{escape(g.describe())}</b>: {g.count} disagreements ({g.share:.1%})</p>"
+                f"<ol>{examples}</ol>")
+        line = group_decision_line(g, "one_by_one")
+        del line["decision"], line["note"], line["time"]
+        task = {"text": g.describe(), "html": html,
+                "options": [{"id": key, "text": text} for key, text in GROUP_OPTIONS],
+                "config": {"choice_style": "single"},
+                "meta": {"group": g.gid, "count": g.count, "share": g.share, "rule": g.rule},
+                "rulelang_group": line, "_view_id": GROUP_VIEW_ID,
+                "_session_id": f"{dataset}-groups"}
+        tasks.append(set_hashes(task, input_keys=("text", "html")))
     return tasks

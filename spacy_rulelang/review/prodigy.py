@@ -130,3 +130,21 @@ def parse_prodigy(record: Dict, path: Where, line: int) -> Decision:
                         reviewed=reviewed, rules=systems.get(RULES), model=systems.get(MODEL),
                         gold=systems.get("gold"), **common)
     return check_target(decision, path)
+
+
+def group_line(record: Dict, path: Where, line: int) -> Optional[Dict]:
+    """An answered group task (`compare`'s groups.jsonl, Prodigy's `choice` view) as the group
+    decision line the report downloads; None when it was rejected, ignored or left unchosen
+    (nothing decided)."""
+    answer = record.get("answer")
+    if answer not in ANSWERS:
+        raise bad_value(path, line, "\"answer\"", answer, ANSWERS)
+    group = record.get("rulelang_group")
+    if not isinstance(group, dict):
+        raise problem(path, line, "\"rulelang_group\" must be the object `compare` wrote in groups.jsonl")
+    chosen = record.get("accept", [])
+    if not isinstance(chosen, list) or len(chosen) > 1:
+        raise problem(path, line, "a group task takes one option in \"accept\" (choice_style single)")
+    if answer != "accept" or not chosen:
+        return None
+    return {**group, "decision": chosen[0], "note": "Prodigy", "time": None}

@@ -32,7 +32,7 @@ from spacy_rulelang.io.textfiles import read_lines
 from spacy_rulelang.review.decision import (DECISIONS, GOLD_WRONG, MODEL, RULES, SKIP, SYSTEMS, Decision,
                                             GroupDecision, Spans, Where, bad_value, check_label, check_target,
                                             is_index, problem)
-from spacy_rulelang.review.prodigy import derive, parse_prodigy
+from spacy_rulelang.review.prodigy import derive, group_line, parse_prodigy
 from spacy_rulelang.ruler.context import NAME_KINDS
 
 REQUIRED = ("doc", "token_start", "token_end", "label", "category", "decision", "spans")
@@ -181,8 +181,10 @@ def _instance(item: object, group: GroupDecision, path: Where, line: int, i: int
     return decision if reviewed is None else check_target(decision, path)
 
 
-def parse_line(text: str, path: Where, line: int) -> Union[Decision, Tuple[GroupDecision, List[Decision]]]:
-    """One non-blank line, of any kind (a group line: the group and its examples' decisions)."""
+def parse_line(text: str, path: Where,
+               line: int) -> Union[None, Decision, Tuple[GroupDecision, List[Decision]]]:
+    """One non-blank line, of any kind (a group line: the group and its examples' decisions;
+    None: a Prodigy group task answered without a decision)."""
     try:
         record = loads(text)  # JSONDecodeError for a lone surrogate escape too
     except json.JSONDecodeError as err:
@@ -192,6 +194,9 @@ def parse_line(text: str, path: Where, line: int) -> Union[Decision, Tuple[Group
         raise problem(path, line, "expected a JSON object")
     if "group" in record:
         return parse_group(record, path, line)
+    if "rulelang_group" in record:
+        decided = group_line(record, path, line)
+        return None if decided is None else parse_group(decided, path, line)
     if "decision" in record:
         return parse_decision(record, path, line)
     if "answer" in record:
@@ -220,6 +225,8 @@ def read_decision_file(path: Union[str, Path]) -> Read:
         if not text.strip():
             continue
         parsed = parse_line(text, path, line_no)
+        if parsed is None:
+            continue
         if isinstance(parsed, Decision):
             key = replace(parsed, line=0, time=None)
             if key in seen:

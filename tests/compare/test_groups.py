@@ -65,3 +65,55 @@ def test_groups_examples_by_model_doubt():
     line = group_decision_line(group, "never")
     assert line["group"] == {"level": "context", "rule": None, "surface": "c", "signature": "figure"}
     assert [i["doc"] for i in line["instances"]] == [2, 1]
+
+
+def test_prodigy_offers_one_task_per_group_and_its_answer_is_the_reports_group_line(tmp_path):
+    """groups.jsonl -> Prodigy `choice` -> db-out: `apply` reads the answered task as the very
+    group decision the report downloads; rejected or unanswered tasks decide nothing."""
+    import json
+
+    from spacy_rulelang.compare.export import GROUP_OPTIONS, group_tasks
+    from spacy_rulelang.review.reader import read_decision_file
+
+    groups = GroupAggregator().add_all(instances()).ranked()
+    tasks = group_tasks(groups, "dev")
+    assert len(tasks) == len(groups) and len({t["_input_hash"] for t in tasks}) == len(tasks)
+    panel = next(t for t in tasks if t["meta"]["group"] == "context:c|pos_propn|figure")
+    assert [o["id"] for o in panel["options"]] == [key for key, _ in GROUP_OPTIONS]
+    assert panel["_view_id"] == "choice" and panel["meta"]["count"] == 3
+    assert panel["html"].count("<li>") == 3 and "<mark>C</mark>" in panel["html"]
+    answered = [{**panel, "answer": "accept", "accept": ["never"]},
+                {**tasks[-1], "answer": "reject", "accept": ["language"]},
+                {**tasks[0], "answer": "accept", "accept": []}]
+    (tmp_path / "db-out.jsonl").write_text("".join(json.dumps(t) + "\n" for t in answered), encoding="utf8")
+    group = next(g for g in groups if g.gid == "context:c|pos_propn|figure")
+    (tmp_path / "report.jsonl").write_text(json.dumps(group_decision_line(group, "never")) + "\n", encoding="utf8")
+    from_prodigy, from_report = (read_decision_file(tmp_path / name) for name in ("db-out.jsonl", "report.jsonl"))
+    assert len(from_prodigy.groups) == 1 and from_prodigy.groups[0].decision == "never"
+    assert [g.gid for g in from_prodigy.groups] == [g.gid for g in from_report.groups]
+    assert [d.target for d in from_prodigy.decisions] == [d.target for d in from_report.decisions]
+
+
+def test_prodigy_group_task_with_two_options_is_a_clear_error(tmp_path):
+    import json
+
+    import pytest
+
+    from spacy_rulelang.compare.export import group_tasks
+    from spacy_rulelang.review.reader import read_decision_file
+
+    (task,) = group_tasks(GroupAggregator().add_all(instances()[:1]).ranked(level="kind"), "dev")
+    (tmp_path / "d.jsonl").write_text(json.dumps({**task, "answer": "accept", "accept": ["never", "language"]}) + "\n",
+                                      encoding="utf8")
+    with pytest.raises(ValueError, match="line 1.*one option"):
+        read_decision_file(tmp_path / "d.jsonl")
+
+
+def test_group_task_html_is_escaped():
+    from spacy_rulelang.compare.export import group_tasks
+
+    d = Disagreement("rule_only", 1, 2, P, rule_span=(1, 2, P), rule="pos_propn")
+    agg = GroupAggregator()
+    agg.add(instance_of(d, ["<b>", "C", "&", "x"], doc_index=0))
+    (task,) = group_tasks(agg.ranked(level="kind"), "dev")
+    assert "<b>" not in task["html"].replace("<p><b>", "").replace("</b>:", "") and "&lt;b&gt;" in task["html"]

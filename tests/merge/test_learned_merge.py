@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Tuple
 
 import pytest
 import spacy
@@ -48,15 +48,6 @@ def celsius_doc(vocab) -> Doc:
 
 def offsets(spans) -> List[Tuple[int, int]]:
     return [(s.start, s.end) for s in spans]
-
-
-@pytest.fixture(scope="module")
-def rules_nlp():
-    """Blank English with rulelang (rule spans only); the merges below are built on it."""
-    register_extensions()
-    nlp = spacy.blank("en")
-    nlp.add_pipe("rulelang", config={"write_ents": False, "pos_checks": False})
-    return nlp
 
 
 def merge_on(nlp, **settings) -> LearnedMerge:

@@ -11,24 +11,14 @@ from spacy.tokens import Doc, Span
 
 from spacy_rulelang.io.corpus import write_docbin
 from spacy_rulelang.merge import policies
-from spacy_rulelang.merge.fit import fit_merge, seen_names
+from spacy_rulelang.merge.fit import seen_names
 from spacy_rulelang.merge.learned import LearnedMerge, check_weights
 from spacy_rulelang.merge.policies import apply_choice, choose_policy, score_policies_per_domain
-
-from spacy_rulelang.ruler.extensions import register_extensions
 
 from support import LABEL, make_doc, merge_weights as weights
 
 STATA = "The data were analysed with Stata and R .".split()
 #        0   1    2    3        4    5     6   7 8
-
-
-@pytest.fixture(scope="module")
-def rules_nlp():
-    register_extensions()
-    nlp = spacy.blank("en")
-    nlp.add_pipe("rulelang", config={"write_ents": False, "pos_checks": False})
-    return nlp
 
 
 def offsets(spans):

@@ -139,3 +139,48 @@ def test_profile_roundtrip_bytes():
     again = Profile.from_bytes(profile.to_bytes())
     assert again.to_dict() == profile.to_dict()
     assert name_kind("Zorblang") == "capitalised"
+
+
+def made_up_sentences(n=500):
+    """n sentences from templates we wrote: profiled and unprofiled names in several contexts."""
+    names = ["C", "Stata", "Python", "R", "Go", "Zorblang", "Rust", "Java"]
+    frames = ["The code is written in {} .", "We used {} for the analysis .", "Panel {} shows the mean .",
+              "{} and Python were compared .", "Samples ( {} ) were kept at 4 C .", "I wrote a {} script today .",
+              "Is {} faster than Java ?", "See figure 2 , where {} is plotted ."]
+    out = []
+    for i in range(n):
+        frame, name = frames[i % len(frames)], names[(i // len(frames)) % len(names)]
+        out.append(frame.format(name) if i % 3 else frame.format(name).replace(" .", " now ."))
+    return out
+
+
+def test_profile_travels_to_a_fresh_process_with_identical_spans(tmp_path):
+    """Saved with its profile, the pipeline loads in a new process from its own folder (another
+    working directory, the user's profile file gone) and gives the same spans on 500 sentences."""
+    import json
+    import subprocess
+    import sys
+
+    path = tmp_path / "profile.json"
+    Profile.from_dict(PROFILE).write(path)
+    nlp = spacy.load(TAGGER_PACKAGE, exclude=["ner", "parser", "lemmatizer"])
+    nlp.add_pipe("rulelang", config={"profile": str(path)})
+    texts = made_up_sentences()
+    here = [[(s.start_char, s.end_char, s.label_, s._.rulelang_rule) for s in doc.spans["rulelang"]]
+            for doc in nlp.pipe(texts)]
+    assert any(rule == "profile_always" for doc in here for *_, rule in doc)  # Stata, kept by the profile
+    assert not [t for t, doc in zip(texts, here) if t == WRITTEN and doc]  # C after "written in": never
+    nlp.to_disk(tmp_path / "pipeline")
+    path.unlink()
+    (tmp_path / "texts.json").write_text(json.dumps(texts), encoding="utf8")
+    (tmp_path / "elsewhere").mkdir()
+    script = ("import json, spacy, sys\n"
+              "nlp = spacy.load(sys.argv[1])\n"
+              "texts = json.load(open(sys.argv[2], encoding='utf8'))\n"
+              "print(json.dumps([[(s.start_char, s.end_char, s.label_, s._.rulelang_rule)"
+              " for s in d.spans['rulelang']] for d in nlp.pipe(texts)]))\n")
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "pipeline"), str(tmp_path / "texts.json")],
+                            cwd=tmp_path / "elsewhere", capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    there = json.loads(result.stdout)
+    assert there == [[list(span) for span in doc] for doc in here]

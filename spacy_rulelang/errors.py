@@ -142,13 +142,15 @@ class Errors(metaclass=ErrorsWithCodes):
             "pip install \"spacy-rulelang[ray]\", or use --backend local.")
     E172 = ("The ray backend loads the pipeline in each worker by its name or path, so it needs "
             "one: pass PIPELINE as a name or path, not a Language object.")
-    E173 = ("{setting} is for --backend ray; with --backend local use --n-process instead.")
+    E173 = ("{setting} is for --backend ray; the local backend runs on this machine (--workers "
+            "and --block-size serve both backends).")
     E174 = ("Could not start or join Ray (--address {address}): {err}. Without --address a local "
             "Ray starts in this process; 'auto' joins the cluster started on this machine "
             "(`ray start --head`), 'ray://HOST:10001' a remote one.")
     E175 = ("A Ray worker failed while running the pipeline: {err}")
     E176 = ("{path}: a Parquet input needs a string column 'text' (its columns: {columns}).")
-    E177 = "--n-process is for --backend local; with --backend ray set the pool size with --workers."
+    E177 = ("n_process is for the local backend; with the ray backend the pool size is "
+            "RayOptions.workers (--workers).")
 
     # --- command line: loading, weak-label inputs (E300-E319) ---
     E300 = ("No texts to weak-label in {path}: the file is empty, or --limit is 0. Pass a file "

@@ -13,6 +13,7 @@ import srsly
 import typer
 from wasabi import Printer
 
+from spacy_rulelang.backends import BlockStats
 from spacy_rulelang.compare.core import CATEGORIES
 from spacy_rulelang.compare.rule_names import DEFAULT_RULE_NAME
 from spacy_rulelang.compare.runner import OUTPUT_FILES, CompareOptions, compare
@@ -36,7 +37,6 @@ def compare_cli(
     pipeline: str = typer.Argument(..., help="Pipeline name or path with the 'rulelang' component, or with other rules named by --rules-key"),
     data: Path = typer.Argument(..., help="Gold .spacy file, StackOverflowNER CoNLL file, or JSONL with a \"text\" field (no gold)"),
     output: Path = typer.Option(..., "--output", "-o", help="Folder for disagreements.jsonl, report.html, summary.json, calibration.json"),
-    n_process: int = typer.Option(1, "--n-process", "-n", help="Processes for nlp.pipe"),
     gold: bool = typer.Option(True, "--gold/--no-gold", help="Use the data's gold spans (ignored for JSONL)"),
     model_key: Optional[str] = typer.Option(None, "--model-key", help="Span key with the model's own entities (default: doc.ents; 'model' when the pipeline has a merge step)"),
     rules_key: Optional[str] = typer.Option(None, "--rules-key", help="Span key of another rule component (e.g. a SpanRuler's 'ruler'); default: rulelang's"),
@@ -53,13 +53,14 @@ def compare_cli(
     """Run rules and model side by side and export their disagreements for review."""
     msg = Printer()
     notes: List[str] = []
+    timing = BlockStats()
     try:
-        ray_options = ray.options(show_progress=True)
         options = CompareOptions(model_key=model_key, rules_key=rules_key, rule_name=rule_name,
                                  labels=split_labels(labels), use_gold=gold, limit=limit,
-                                 max_examples=max_examples, dataset=dataset, n_process=n_process,
-                                 batch_size=batch_size, code=code, ray=ray_options)
-        summary = compare(pipeline, data, output, options, notes=notes)
+                                 max_examples=max_examples, dataset=dataset, n_process=ray.n_process,
+                                 batch_size=batch_size, code=code, ray=ray.options(),
+                                 block_size=ray.local_block_size)
+        summary = compare(pipeline, data, output, options, notes=notes, timing=timing)
     except ERRORS as err:
         for note in notes:
             msg.info(note)
@@ -74,6 +75,9 @@ def compare_cli(
               header=("category", "count"), aligns=("l", "r"))
     for name in OUTPUT_FILES:
         msg.text(f"  {Path(output) / name}")
+    if ray.verbose:
+        for line in timing.lines():
+            msg.info(line)
 
 
 @app.command("benchmark-compare")
@@ -83,12 +87,12 @@ def benchmark_compare_cli(
     data: Path = typer.Argument(..., help="Gold .spacy / CoNLL file or JSONL texts"),
     repeat: int = typer.Option(0, "--repeat", "-r", help="Passes over the corpus (0: enough for --min-docs)"),
     min_docs: int = typer.Option(BENCHMARK_MIN_DOCS, "--min-docs", help="Sentences to reach when --repeat is 0"),
-    n_process: int = typer.Option(1, "--n-process", "-n", help="Processes for nlp.pipe"),
+    n_process: int = typer.Option(1, "--n-process", "-n", help="Workers of the single local run (without --workers)"),
     model_key: Optional[str] = typer.Option(None, "--model-key", help="Span key with the model's own entities"),
     batch_size: int = typer.Option(64, "--batch-size", help="Batch size for nlp.pipe"),
     code: Optional[Path] = CODE,
     backend: str = BACKEND,
-    workers: str = typer.Option("1,2", "--workers", help="ray: the worker counts to time, comma-separated"),
+    workers: Optional[str] = typer.Option(None, "--workers", help="Worker counts to time side by side, comma-separated, e.g. 1,2 (the default with --backend ray): a run per count locally, and on Ray with --backend ray"),
     address: Optional[str] = ADDRESS,
     num_cpus: Optional[float] = NUM_CPUS,
     num_gpus: Optional[float] = NUM_GPUS,
@@ -97,21 +101,23 @@ def benchmark_compare_cli(
     # fmt: on
 ) -> None:
     """Words/second and memory of the comparison stage over a repeated corpus. With
-    --backend ray: words/s for each worker count, the driver's peak memory after half and
-    all of the corpus, and whether the outputs are the bytes of the local backend's."""
+    --workers (and --backend ray): a run per backend and worker count on the same corpus,
+    with words/s, the speedup over local with one worker, the driver's peak memory after
+    half and all of the corpus, and whether the outputs are the same bytes."""
     msg = Printer()
     try:
-        counts = parse_worker_counts(workers) if backend == "ray" else []
-        ray = ray_settings(backend, address, max(counts) if counts else None, num_cpus, num_gpus,
-                           block_size)
+        if workers is None and backend == "ray":
+            workers = "1,2"
+        counts = parse_worker_counts(workers) if workers is not None else []
+        ray = ray_settings(backend, address, None, num_cpus, num_gpus, block_size)
         options = CompareOptions(model_key=model_key, n_process=n_process, batch_size=batch_size,
-                                 code=code, ray=ray)
+                                 code=code, ray=ray, block_size=None if ray else block_size)
         result = benchmark_compare(pipeline, data, options, repeat=repeat, min_docs=min_docs,
                                    worker_counts=counts, log=msg.info)
     except ERRORS as err:
         msg.fail("Benchmark failed.", str(err), exits=1)
-    if ray is not None:
-        print_ray_benchmark(msg, result)
+    if counts:
+        print_backends_benchmark(msg, result)
     else:
         print_benchmark(msg, result)
     if output is not None:
@@ -130,9 +136,13 @@ def print_benchmark(msg: Printer, result: Benchmark) -> None:
                  f"{rows[-1]['rss_mb'] - rows[0]['rss_mb']:+.1f} MB")
 
 
-def print_ray_benchmark(msg: Printer, result: Benchmark) -> None:
+def print_backends_benchmark(msg: Printer, result: Benchmark) -> None:
     table = [(r["backend"], r["workers"], r["docs"], r["words"], r["seconds"], r["words_per_second"],
-              "" if r["driver_peak_mb"] is None else r["driver_peak_mb"],
-              {True: "yes", False: "NO"}.get(r.get("identical"), "")) for r in result.rows]
-    msg.table(table, header=("backend", "workers", "docs", "words", "s", "words/s",
-                             "driver peak MB", "same bytes as local"), aligns=("l",) + ("r",) * 7)
+              f"{r['speedup']:.2f}x", r["driver_mb_half"], r["driver_mb_all"],
+              f"{100 * r['driver_growth']:+.1f}%", f"{100 * r['block_overhead']:.1f}%",
+              "yes" if r["identical"] else "NO") for r in result.rows]
+    msg.table(table, header=("backend", "workers", "docs", "words", "s", "words/s", "speedup",
+                             "driver MB (half)", "driver MB (all)", "growth", "overhead",
+                             "same bytes"), aligns=("l",) + ("r",) * 11)
+    if not all(r["identical"] for r in result.rows):
+        msg.fail("The runs' outputs differ.", exits=1)

@@ -1,8 +1,11 @@
 """Stream a corpus through the pipeline and write the four comparison outputs.
 
-Why streaming: the docs come back in input order (`pipe_in_processes` locally, an
-ordered Ray Data stream with `--backend ray`), the report keeps a bounded heap and
-the summary and ranking only count, so memory is constant in the number of docs.
+Why blocks: a worker (a local process or a Ray actor, `backends.BlockJob`) runs the
+pipeline and `compare_block` on a block of inputs and sends back only what the outputs
+need: the block's summary counters, its surface counts, and a record per doc with
+disagreements. The driver merges them in input order (the counters are sums, so any
+split gives the same totals), the report keeps a bounded heap and the summary and
+ranking only count, so memory is constant in the number of docs.
 Why two passes: a priority uses counts over the whole input (ranking.py), so the
 first pass counts and keeps each doc with disagreements in a scratch file, the
 second scores and writes. The outputs depend only on the input: byte-identical
@@ -13,7 +16,8 @@ pipeline's tokens align with gold; gold spans ride along in doc.spans.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from functools import partial
 from itertools import islice
 from pathlib import Path
@@ -26,12 +30,12 @@ from spacy.util import import_file
 from tqdm import tqdm
 
 from spacy_rulelang.io.atomic import AtomicOutputDir
-from spacy_rulelang.backends import PipeJob, RayOptions, check_backend, decoded_docs, load_ray_backend, reason
-from spacy_rulelang.io.corpus import TEXT_KINDS, check_input, pipeline_input, read_items
+from spacy_rulelang.backends import (BlockJob, BlockResult, BlockStats, CurrentStderr, RayOptions, Row,
+                                     check_backend, load_ray_backend, reason, run_local)
+from spacy_rulelang.io.corpus import TEXT_KINDS, check_input, read_items
 from spacy_rulelang.errors import Errors
 from spacy_rulelang.io.pipeline import MERGE_FACTORIES
 from spacy_rulelang.compare.rule_names import DEFAULT_RULE_NAME, rule_name_getter
-from spacy_rulelang.io.parallel import pipe_in_processes
 from spacy_rulelang.io.jsonl import dumps_line as jsonl_line, loads
 from spacy_rulelang.compare.calibration import calibration_from_stats
 from spacy_rulelang.compare.pipe import read_disagreements
@@ -47,6 +51,7 @@ COMPARE_NAME = "rulelang_compare_run"
 GOLD_KEY = "rulelang_gold"
 OUTPUT_KEY = "rulelang_disagreements"
 OUTPUT_FILES = ("disagreements.jsonl", "report.html", "summary.json", "calibration.json")
+RAY_LOG = "ray.log"  # with --backend ray: Ray's own logs, next to the outputs (not one of them)
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,8 @@ class CompareOptions:
     through `rule_name`; `labels`: the labels compared (None: the rule component's);
     `limit`: the first N inputs; `repeat`: passes over the input (the benchmark);
     `code`: a Python file imported before the pipeline loads; `ray`: run on Ray with these
-    options (None: locally, `n_process` processes)."""
+    options (None: locally, `n_process` processes); `block_size`: inputs per local block
+    (None: sized from the first blocks, see `backends.BlockSizer`)."""
 
     model_key: Optional[str] = None
     rules_key: Optional[str] = None
@@ -74,6 +80,7 @@ class CompareOptions:
     code: Optional[Path] = None
     ray: Optional[RayOptions] = None
     show_progress: bool = True
+    block_size: Optional[int] = None
 
     @property
     def backend(self) -> str:
@@ -109,7 +116,7 @@ def import_code(code: Optional[Path]) -> None:
 
 def compare(pipeline: str, data: Union[str, Path], output_dir: Union[str, Path],
             options: CompareOptions = CompareOptions(), *,
-            notes: Optional[List[str]] = None) -> Dict[str, object]:
+            notes: Optional[List[str]] = None, timing: Optional[BlockStats] = None) -> Dict[str, object]:
     """Load PIPELINE (name or path) and compare its rules and model over DATA, writing
     OUTPUT_FILES into output_dir; returns the summary. The input is checked before the
     (slow) pipeline load. `notes` collects what the user should read (e.g. that
@@ -119,7 +126,8 @@ def compare(pipeline: str, data: Union[str, Path], output_dir: Union[str, Path],
     import_code(options.code)
     nlp, load_notes = load_pipeline(pipeline, options.model_key, options.rules_key)
     notes.extend(load_notes)
-    return run_compare(nlp, data, output_dir, options, pipeline=pipeline, kind=kind, notes=notes)
+    return run_compare(nlp, data, output_dir, options, pipeline=pipeline, kind=kind, notes=notes,
+                       timing=timing)
 
 
 @dataclass(frozen=True)
@@ -240,19 +248,6 @@ def repeated_items(path: Path, nlp: Language, repeat: int) -> Iterator[Union[str
         yield from read_items(path, nlp.vocab)
 
 
-def read_inputs(path: Path, nlp: Language, stats: SummaryStats, *, use_gold: bool,
-                limit: Optional[int] = None, repeat: int = 1) -> Iterator[Tuple[Union[str, Doc], int]]:
-    """(text or pre-tokenized Doc, input position); empty inputs are counted as skipped."""
-    gold_key = GOLD_KEY if use_gold else None
-    for idx, item in enumerate(islice(repeated_items(path, nlp, repeat), limit)):
-        stats.read()
-        value, skip = pipeline_input(item, nlp.vocab, gold_key, skip_empty=True)
-        if skip is not None:
-            stats.skip(skip)
-            continue
-        yield value, idx
-
-
 def dumps_line(obj: object) -> str:
     """One JSONL line; the stdlib writes the shortest float repr (0.282191, not 0.28219099999999997)."""
     return jsonl_line(obj, separators=(",", ":"))  # U+2028 and the like escaped
@@ -262,26 +257,6 @@ def dumps_pretty(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
-class GuardedInputs:
-    """Wraps the input stream so that a reading error (a malformed line) ends the
-    stream and is re-raised by `check()` after nlp.pipe is done: raised inside
-    nlp.pipe with n_process > 1, it would leave the worker processes waiting."""
-
-    def __init__(self, inputs: Iterator) -> None:
-        self.inputs = inputs
-        self.error: Optional[BaseException] = None
-
-    def __iter__(self) -> Iterator:
-        try:
-            yield from self.inputs
-        except Exception as err:  # noqa: BLE001  re-raised by check()
-            self.error = err
-
-    def check(self) -> None:
-        if self.error is not None:
-            raise self.error
-
-
 def _tuples(spans) -> List[SpanTuple]:
     return [(s.start, s.end, s.label_) for s in spans]
 
@@ -289,15 +264,17 @@ def _tuples(spans) -> List[SpanTuple]:
 def run_compare(nlp: Language, data: Union[str, Path], output_dir: Union[str, Path],
                 options: CompareOptions = CompareOptions(), *, pipeline: str = "",
                 kind: Optional[str] = None, notes: Optional[List[str]] = None,
-                on_doc: Optional[Callable[[int, int], None]] = None) -> Dict[str, object]:
+                on_doc: Optional[Callable[[int, int], None]] = None,
+                timing: Optional[BlockStats] = None) -> Dict[str, object]:
     """Compare the rules and model of a loaded `nlp` over DATA; write OUTPUT_FILES into
     output_dir and return the summary dict.
 
     `pipeline`: NLP's name or path (the ray workers load it by it); `kind`: what
     `check_input(data)` returned, when the caller checked the input already; `notes`
-    collects what the user should read; `on_doc(n_docs, n_words)` is called after each doc
-    (the benchmark uses it). The comparison component is removed again at the end. The
-    outputs are the same bytes with either backend.
+    collects what the user should read; `on_doc(n_docs, n_words)` is called after each block
+    (the benchmark uses it); `timing` collects the blocks' times (--verbose). The comparison
+    component is removed again at the end. The outputs are the same bytes with either
+    backend, any number of workers and any block size.
     """
     data = Path(data)
     options.check()
@@ -311,26 +288,25 @@ def run_compare(nlp: Language, data: Union[str, Path], output_dir: Union[str, Pa
         notes.extend(setup_notes)
     stats = SummaryStats(setup.rule_names)
     try:
+        code = None if options.code is None else str(options.code)
+        job = BlockJob(partial(load_prepared, pipeline, options.model_key, options.rules_key,
+                               options.labels, options.rule_name, code),
+                       stage=partial(compare_block, setup), gold_key=GOLD_KEY if use_gold else None,
+                       skip_empty=True, batch_size=options.batch_size)
         if options.ray is not None:
-            code = None if options.code is None else str(options.code)
-            job = PipeJob(partial(load_prepared, pipeline, options.model_key, options.rules_key,
-                                  options.labels, options.rule_name, code),
-                          gold_key=GOLD_KEY if use_gold else None, skip_empty=True)
-            rows = load_ray_backend().pipe_file(data, kind, job, options.ray,
-                                                repeat=options.repeat, limit=options.limit)
-            inputs = None
-            docs = _counted(decoded_docs(rows, nlp.vocab), stats)
+            ray = replace(options.ray, log_file=options.ray.log_file or Path(output_dir) / RAY_LOG)
+            blocks = load_ray_backend().run_file(data, kind, job, ray, repeat=options.repeat,
+                                                 limit=options.limit, stats=timing)
         else:
-            inputs = GuardedInputs(read_inputs(data, nlp, stats, use_gold=use_gold,
-                                               limit=options.limit, repeat=options.repeat))
-            docs = pipe_in_processes(nlp, inputs, n_process=options.n_process,
-                                     batch_size=options.batch_size)
+            items = islice(repeated_items(data, nlp, options.repeat), options.limit)
+            blocks = run_local(job, nlp, items, n_process=options.n_process,
+                               block_size=options.block_size, stats=timing)
         settings = {"pipeline": pipeline, "data": str(data), "data_kind": kind,
                     "gold": use_gold, "rules_key": setup.rules_key, "rule_name": setup.rule_name,
                     "model_key": setup.model_key or "doc.ents", "labels": setup.labels,
                     "limit": options.limit, "repeat": options.repeat,
                     "max_examples": options.max_examples, "dataset": options.dataset}
-        return _run(docs, inputs, stats, setup, data, Path(output_dir), settings=settings,
+        return _run(blocks, stats, setup, data, Path(output_dir), settings=settings,
                     max_examples=options.max_examples, dataset=options.dataset,
                     show_progress=options.show_progress, on_doc=on_doc)
     finally:
@@ -350,15 +326,33 @@ def load_prepared(pipeline: str, model_key: Optional[str], rules_key: Optional[s
     return nlp
 
 
-def _counted(docs: Iterator[Tuple[int, Optional[Doc], str]],
-             stats: SummaryStats) -> Iterator[Tuple[Doc, int]]:
-    """A backend's (position, doc, skip reason) rows counted as `read_inputs` counts."""
-    for idx, doc, skip in docs:
+@dataclass
+class CompareBlock:
+    """What a worker sends back for a block: its counters, its disagreements' surface
+    counts, and (position in the block, DocRecord json) per doc with disagreements."""
+
+    stats: SummaryStats
+    surfaces: Counter
+    records: List[Tuple[int, Dict[str, object]]]
+
+
+def compare_block(setup: Setup, nlp: Language, rows: Iterator[Row]) -> CompareBlock:
+    """The per-document part of `compare`, run by the worker on one block."""
+    label_set = set(setup.labels)
+    rule_of = rule_name_getter(setup.rule_name)
+    stats = SummaryStats(setup.rule_names)
+    counts = RankCounts()
+    records = []
+    for pos, (doc, skip) in enumerate(rows):
         stats.read()
         if doc is None:
             stats.skip(skip)
             continue
-        yield doc, idx
+        record = _record(doc, pos, setup, rule_of, label_set, stats)
+        if record is not None:
+            counts.add_surfaces(record.found, record.words)
+            records.append((pos, record.to_json()))
+    return CompareBlock(stats, counts.surfaces, records)
 
 
 @dataclass(frozen=True)
@@ -386,34 +380,38 @@ class DocRecord:
                    spans["gold"], [Disagreement.from_dict(d) for d in data["found"]])
 
 
-def _run(docs: Iterator[Tuple[Doc, int]], inputs: Optional[GuardedInputs], stats: SummaryStats,
+def _run(blocks: Iterator[BlockResult], stats: SummaryStats,
          setup: Setup, data_path: Path, output_dir: Path, *, settings: Dict[str, object],
          max_examples: int, dataset: str, show_progress: bool,
          on_doc: Optional[Callable[[int, int], None]]) -> Dict[str, object]:
     """Three passes, so that every priority uses counts of the WHOLE input (ranking.py):
-    1. the docs stream by in input order: counters (summary, surface forms, rules) and,
-       per doc with disagreements, a `DocRecord` line in a scratch file;
+    1. the blocks' results come back in input order: their counters (summary, surface
+       forms, rules) are merged and each `DocRecord` goes to a scratch file at its input
+       position;
     2. the records are scored from the global counts: tasks (scratch) and report heap;
     3. the tasks get their report rank on the way into disagreements.jsonl.
     Memory stays constant in the number of docs; the files depend only on the input."""
     label_set = set(setup.labels)
-    rule_of = rule_name_getter(setup.rule_name)
     counts = RankCounts(rules=stats.rules)  # one RuleCounts: summary and ranking agree
     report = ReportBuilder(max_examples)
     with AtomicOutputDir(output_dir) as out:
         records, tasks = out.scratch("records.jsonl"), out.scratch("disagreements.jsonl")
-        n_done = 0
-        with records.open("w", encoding="utf8") as fileh:
-            for doc, idx in tqdm(docs, desc="compare", unit="doc", disable=None if show_progress else True):
-                record = _record(doc, idx, setup, rule_of, label_set, stats)
-                if record is not None:
-                    counts.add_surfaces(record.found, record.words)
-                    fileh.write(dumps_line(record.to_json()))
-                n_done += 1
+        n_read = 0
+        with records.open("w", encoding="utf8") as fileh, \
+                tqdm(desc="compare", unit="doc", disable=None if show_progress else True,
+                     file=CurrentStderr()) as bar:
+            for block in blocks:
+                part: CompareBlock = block.result
+                stats.merge(part.stats)
+                counts.surfaces.update(part.surfaces)
+                for pos, record in part.records:
+                    record["doc"] = n_read + pos
+                    fileh.write(dumps_line(record))
+                n_read += block.n_items
+                bar.update(block.n_items)
                 if on_doc is not None:
-                    on_doc(n_done, stats.n_words)
-        if inputs is not None:
-            inputs.check()
+                    on_doc(stats.docs_with + stats.docs_without, stats.n_words)
+        n_done = stats.docs_with + stats.docs_without
         if stats.docs_in == 0:
             raise ValueError(Errors.E108.format(path=data_path))
         if n_done == 0:  # every input was skipped as empty: keep the previous outputs
@@ -466,6 +464,7 @@ def _write_example(record: DocRecord, ranker: Ranker, label_set, fileh,
     words, spaces, idx = record.words, record.spaces, record.doc_index
     found = ranker.score(record.found, words)
     systems = {"gold": record.gold, "rules": record.rules, "model": record.model}
+    report.add_instances(idx, words, systems, found)  # groups count every disagreement
     priority = example_priority(found)
     tasks = example_tasks(words, spaces, systems=systems, disagreements=found,
                           dataset=dataset, doc_index=idx, priority=priority)

@@ -1,6 +1,8 @@
 """Throughput of the comparison stage (`benchmark-compare`): words/second and memory over
-a repeated corpus; with the ray backend, words/second per worker count, the driver's peak
-memory and whether the outputs are the local backend's bytes.
+a repeated corpus; with worker counts, one run per backend and count on the same corpus
+(local first: its one-worker run is the reference), each with words/second, the speedup
+over the local one-worker run, the driver's peak memory after half and after all of the
+docs, and whether its outputs are the reference's bytes.
 
 Why a repeated corpus: the corpus is streamed `repeat` times (a generator, never a list)
 through the whole comparison, so memory that grows with the docs would show between the
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import math
 import resource
+from contextlib import ExitStack
 import sys
 import tempfile
 import time
@@ -19,7 +22,7 @@ from typing import Callable, Dict, List, Sequence, Tuple, Union
 
 from spacy.language import Language
 
-from spacy_rulelang.backends import RayOptions, load_ray_backend
+from spacy_rulelang.backends import BlockStats, RayOptions, load_ray_backend
 from spacy_rulelang.compare.identity import compare_folders
 from spacy_rulelang.compare.runner import CompareOptions, repeated_items, import_code, load_pipeline, run_compare
 from spacy_rulelang.errors import Errors
@@ -84,21 +87,23 @@ def passes_for(nlp: Language, data: Path, repeat: int, min_docs: int) -> Tuple[i
 
 def benchmark_compare(pipeline: str, data: Union[str, Path],
                       options: CompareOptions = CompareOptions(), *, repeat: int = 0,
-                      min_docs: int = BENCHMARK_MIN_DOCS, worker_counts: Sequence[int] = (1, 2),
+                      min_docs: int = BENCHMARK_MIN_DOCS, worker_counts: Sequence[int] = (),
                       log: Log = _quiet) -> Benchmark:
     """Stream DATA `repeat` times through the whole comparison (outputs go to a temporary
-    folder). Locally, memory is sampled at 10/25/50/75/100% of the docs (with n_process > 1
-    the workers' memory is not counted); with `options.ray`, `benchmark_ray` runs instead,
-    once per worker count. `log` gets a line before the (long) runs."""
+    folder). Without `worker_counts`, one local run with `options.n_process` whose memory
+    is sampled at 10/25/50/75/100% of the docs (with n_process > 1 the workers' memory is
+    not counted); with them, `benchmark_backends`: a run per worker count locally and,
+    with `options.ray`, on Ray too. `log` gets a line before the (long) runs."""
     data = Path(data)
     check_input(data)
     import_code(options.code)
     nlp, _ = load_pipeline(pipeline, options.model_key)
     n_sentences, passes = passes_for(nlp, data, repeat, min_docs)
     log(f"{n_sentences} sentences x {passes} = {n_sentences * passes} docs")
-    if options.ray is not None:
-        rows = benchmark_ray(nlp, pipeline, data, options, repeat=passes,
-                             worker_counts=worker_counts, log=log)
+    if worker_counts:
+        backends = ("local", "ray") if options.ray is not None else ("local",)
+        rows = benchmark_backends(nlp, pipeline, data, options, repeat=passes, docs=n_sentences * passes,
+                                  worker_counts=worker_counts, backends=backends, log=log)
         return Benchmark(n_sentences, passes, rows)
     total = n_sentences * passes
     marks = sorted({max(1, int(total * c)) for c in CHECKPOINTS})
@@ -119,53 +124,63 @@ def benchmark_compare(pipeline: str, data: Union[str, Path],
     return Benchmark(n_sentences, passes, rows)
 
 
-def _timed_compare(nlp: Language, pipeline: str, data: Path, out: Path,
-                   options: CompareOptions) -> Dict[str, object]:
+def _timed_compare(nlp: Language, pipeline: str, data: Path, out: Path, options: CompareOptions,
+                   docs: int) -> Dict[str, object]:
+    """One whole run: words/s, and the driver's peak resident memory (sampled after each
+    block) over the first half of the docs and over all of them."""
+    peaks = {"half": 0.0, "all": 0.0}
+
+    def on_doc(n_docs: int, n_words: int) -> None:
+        rss = rss_mb()
+        peaks["all"] = max(peaks["all"], rss)
+        if n_docs <= docs // 2:
+            peaks["half"] = max(peaks["half"], rss)
+
+    timing = BlockStats()
     start = time.perf_counter()
-    summary = run_compare(nlp, data, out, options, pipeline=pipeline)
+    summary = run_compare(nlp, data, out, options, pipeline=pipeline, on_doc=on_doc, timing=timing)
     seconds = time.perf_counter() - start
+    half, full = peaks["half"] or peaks["all"], peaks["all"]
     return {"docs": summary["docs"]["in"], "words": summary["n_words"], "seconds": round(seconds, 1),
-            "words_per_second": round(summary["n_words"] / seconds)}
+            "words_per_second": round(summary["n_words"] / seconds),
+            "driver_mb_half": round(half, 1), "driver_mb_all": round(full, 1),
+            "driver_growth": round((full - half) / half, 4) if half else None,
+            "block_overhead": round(timing.overhead, 4), "workers_busy": round(timing.utilization, 3)}
 
 
-def benchmark_ray(nlp: Language, pipeline: str, data: Path, options: CompareOptions, *,
-                  repeat: int, worker_counts: Sequence[int], log: Log = _quiet) -> List[Dict[str, object]]:
-    """Ray runs with each worker count over the whole repeated corpus, after one over
-    half of it (the driver's peak memory after the half and after the whole: flat when
-    the driver streams), then the local backend (`options.n_process`) for the byte-identity
-    check. One Ray session for all runs; each run's time includes starting its actors."""
+def benchmark_backends(nlp: Language, pipeline: str, data: Path, options: CompareOptions, *,
+                       repeat: int, docs: int, worker_counts: Sequence[int],
+                       backends: Sequence[str] = ("local", "ray"), log: Log = _quiet) -> List[Dict[str, object]]:
+    """A whole comparison per backend and worker count over the same repeated corpus,
+    local first: its first run is the reference for the speedup and the byte identity.
+    The Ray runs share one Ray session (an embedded one unless `options.ray.address`);
+    each one's time includes starting its actors (each loads the pipeline)."""
     pool = options.ray or RayOptions()
     rows: List[Dict[str, object]] = []
-    ray = load_ray_backend()
-    quiet = replace(options, show_progress=False)
-    with tempfile.TemporaryDirectory() as tmp, ray.ray_session(
-            RayOptions(address=pool.address, workers=max(worker_counts),
-                       num_cpus=pool.num_cpus, num_gpus=pool.num_gpus)):
-        runs = [(max(worker_counts), max(1, repeat // 2))] + [(w, repeat) for w in worker_counts]
-        for i, (workers, passes) in enumerate(runs):
-            run_options = RayOptions(address=pool.address, workers=workers,
-                                     num_cpus=pool.num_cpus, num_gpus=pool.num_gpus,
-                                     batch_size=pool.batch_size)
-            log(f"ray, {workers} worker(s), {passes} pass(es) over {data}")
-            row = _timed_compare(nlp, pipeline, data, Path(tmp) / f"ray-{i}",
-                                 replace(quiet, ray=run_options, n_process=1, repeat=passes))
-            row.update(backend="ray", workers=workers, driver_peak_mb=round(peak_mb(), 1),
-                       folder=Path(tmp) / f"ray-{i}", passes=passes)
-            rows.append(row)
-        log(f"local, n_process={options.n_process}, {repeat} passes (the reference outputs)")
-        local = _timed_compare(nlp, pipeline, data, Path(tmp) / "local",
-                               replace(quiet, ray=None, repeat=repeat))
-        local.update(backend="local", workers=options.n_process, driver_peak_mb=None,
-                     folder=Path(tmp) / "local", passes=repeat)
-        for row in rows:
-            if row["passes"] == repeat:
-                row["identical"] = all(d.identical for d in
-                                       compare_folders(Path(tmp) / "local", row["folder"]))
-        rows.append(local)
-        for row in rows:
-            row.pop("folder")
+    quiet = replace(options, show_progress=False, repeat=repeat)
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        reference = None
+        pool = replace(pool, log_file=pool.log_file or Path(tmp) / "ray.log")
+        for backend in backends:
+            if backend == "ray":  # one session for all Ray runs, sized for the largest
+                stack.enter_context(load_ray_backend().ray_session(replace(pool, workers=max(worker_counts))))
+            for workers in worker_counts:
+                folder = Path(tmp) / f"{backend}-{workers}"
+                if backend == "local":
+                    log(f"local, {workers} worker(s), {repeat} pass(es) over {data}")
+                    run = replace(quiet, ray=None, n_process=workers)
+                else:
+                    log(f"ray, {workers} worker(s), {repeat} pass(es) over {data}")
+                    run = replace(quiet, n_process=1, ray=replace(pool, workers=workers))
+                row = _timed_compare(nlp, pipeline, data, folder, run, docs)
+                row = {"backend": backend, "workers": workers, **row}
+                if reference is None:
+                    reference = (folder, row["words_per_second"])
+                row["speedup"] = round(row["words_per_second"] / reference[1], 2) if reference[1] else None
+                row["identical"] = all(d.identical for d in compare_folders(reference[0], folder))
+                rows.append(row)
     return rows
 
 
-__all__ = ["BENCHMARK_MIN_DOCS", "Benchmark", "benchmark_compare", "benchmark_ray",
+__all__ = ["BENCHMARK_MIN_DOCS", "Benchmark", "benchmark_backends", "benchmark_compare",
            "parse_worker_counts", "passes_for", "peak_mb", "rss_mb"]

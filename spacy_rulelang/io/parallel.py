@@ -11,6 +11,10 @@ worker is terminated and joined, then the error propagates.
     for doc, context in pipe_in_processes(nlp, ((text, i) for i, text in enumerate(texts)),
                                           n_process=2, batch_size=64):
         ...
+
+`map_blocks` is the same pool for any per-block function: each worker applies
+`fn(nlp, payload)` to a block and sends back only what `fn` returns (the backends'
+block jobs return small results, not Docs), in input order.
 """
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ from contextlib import contextmanager
 from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, TypeVar, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, TypeVar, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -36,9 +40,11 @@ from spacy.util import minibatch
 
 from spacy_rulelang.errors import Errors
 
-__all__ = ["DEFAULT_TIMEOUT", "pipe_in_processes"]
+__all__ = ["DEFAULT_TIMEOUT", "map_blocks", "pipe_in_processes"]
 
 C = TypeVar("C")
+R = TypeVar("R")
+BlockFn = Callable[[Language, Any], Any]
 DEFAULT_TIMEOUT = 600.0  # seconds without any result from the workers: a stalled worker
 JOIN_TIMEOUT = 5.0  # seconds a stopping worker gets before it is killed
 IDLE_POLL = 1.0  # seconds between a worker's checks that its parent is still alive
@@ -104,33 +110,72 @@ def _pipe_here(nlp: Language, items: Iterable[Tuple[Union[str, Doc], C]],
 
 def _pipe_in_workers(nlp: Language, items: Iterable[Tuple[Union[str, Doc], C]], n_process: int,
                      batch_size: int, timeout: Optional[float]) -> Iterator[Tuple[Doc, C]]:
-    pool = _Pool(nlp, n_process, timeout)
+    blocks = ((([item.to_bytes() if isinstance(item, Doc) else item for item, _ in pairs]),
+               [context for _, context in pairs]) for pairs in minibatch(items, batch_size))
+    for data, contexts in _map_in_workers(nlp, blocks, _annotate, n_process, timeout):
+        for doc_bytes, context in zip(data, contexts):
+            yield Doc(nlp.vocab).from_bytes(doc_bytes), context
+
+
+def _annotate(nlp: Language, payloads: List[Union[str, bytes]]) -> List[bytes]:
+    """pipe_in_processes' block function: texts or Doc bytes in, annotated Doc bytes out."""
+    inputs = [Doc(nlp.vocab).from_bytes(p) if isinstance(p, bytes) else p for p in payloads]
+    return [doc.to_bytes() for doc in nlp.pipe(inputs, batch_size=len(inputs))]
+
+
+def map_blocks(nlp: Language, blocks: Iterable[Tuple[Any, C]], fn: Callable[[Language, Any], R], *,
+               n_process: int, timeout: Optional[float] = DEFAULT_TIMEOUT) -> Iterator[Tuple[R, C]]:
+    """(fn(nlp, payload), context) per (payload, context) block, in input order.
+
+    With n_process > 1, `n_process` forked workers (they inherit `nlp` and `fn`) run the
+    blocks, at most 2 * n_process in flight; what `fn` returns is pickled back, so it
+    should be small. Errors as `pipe_in_processes`: E140 for an exception in `fn` (any
+    n_process), E141 for a dead or stalled worker; an error of the `blocks` iterator
+    itself propagates as it is, after the workers are stopped."""
+    if n_process < 1:
+        raise ValueError(Errors.E103.format(setting="n_process", minimum=1, value=n_process))
+    if n_process == 1:
+        return _map_here(nlp, blocks, fn)
+    return _map_in_workers(nlp, blocks, fn, n_process, timeout)
+
+
+def _map_here(nlp: Language, blocks: Iterable[Tuple[Any, C]], fn: Callable[[Language, Any], R]) -> Iterator[Tuple[R, C]]:
+    for payload, context in blocks:
+        try:
+            result = fn(nlp, payload)
+        except Exception as err:  # noqa: BLE001  a component (or the block function) failed
+            summary = "".join(traceback.format_exception_only(type(err), err)).strip()
+            raise ValueError(Errors.E140.format(n_process=1, err=summary, hint=HINT_ONE)) from err
+        yield result, context
+
+
+def _map_in_workers(nlp: Language, blocks: Iterable[Tuple[Any, C]], fn: Callable[[Language, Any], R],
+                    n_process: int, timeout: Optional[float]) -> Iterator[Tuple[R, C]]:
+    pool = _Pool(nlp, n_process, timeout, fn)
     done = False
     try:
         with _sigterm_as_exit():
-            contexts: Dict[int, List[C]] = {}
-            results: Dict[int, List[bytes]] = {}
-            batches = enumerate(minibatch(items, batch_size))
+            contexts: Dict[int, C] = {}
+            results: Dict[int, Any] = {}
+            numbered = enumerate(blocks)
             n_sent = n_yielded = 0
             exhausted = False
             while True:
                 while not exhausted and n_sent - n_yielded < 2 * n_process:
-                    batch = next(batches, None)
-                    if batch is None:
+                    block = next(numbered, None)
+                    if block is None:
                         exhausted = True
                         break
-                    seq, pairs = batch
-                    contexts[seq] = [context for _, context in pairs]
-                    pool.submit(seq, [item.to_bytes() if isinstance(item, Doc) else item
-                                      for item, _ in pairs])
+                    seq, (payload, context) = block
+                    contexts[seq] = context
+                    pool.submit(seq, payload)
                     n_sent += 1
                 if n_yielded == n_sent:
                     break
                 while n_yielded not in results:
                     seq, data = pool.receive()
                     results[seq] = data
-                for data, context in zip(results.pop(n_yielded), contexts.pop(n_yielded)):
-                    yield Doc(nlp.vocab).from_bytes(data), context
+                yield results.pop(n_yielded), contexts.pop(n_yielded)
                 n_yielded += 1
             done = True
     finally:
@@ -178,7 +223,8 @@ class _Worker:
 
 
 class _Pool:
-    def __init__(self, nlp: Language, n_process: int, timeout: Optional[float]) -> None:
+    def __init__(self, nlp: Language, n_process: int, timeout: Optional[float],
+                 fn: Callable[[Language, Any], Any]) -> None:
         self.n_process = n_process
         self.timeout = timeout
         self.workers: List[_Worker] = []
@@ -199,7 +245,7 @@ class _Pool:
                 inherited += [task_send, result_recv]
                 process = ctx.Process(target=_work, name=f"rulelang-worker-{index}", daemon=True,
                                       args=(nlp, state, task_recv, result_send, inherited,
-                                            os.getpid()))
+                                            os.getpid(), fn))
                 process.start()
                 task_recv.close()
                 result_send.close()
@@ -210,12 +256,12 @@ class _Pool:
             self.stop(graceful=False)
             raise
 
-    def submit(self, seq: int, payloads: List[Union[str, bytes]]) -> None:
+    def submit(self, seq: int, payload: Any) -> None:
         worker = min(self.workers, key=lambda w: w.outstanding)
         worker.outstanding += 1
-        worker.outbox.put(pickle.dumps((seq, payloads), protocol=pickle.HIGHEST_PROTOCOL))
+        worker.outbox.put(pickle.dumps((seq, payload), protocol=pickle.HIGHEST_PROTOCOL))
 
-    def receive(self) -> Tuple[int, List[bytes]]:
+    def receive(self) -> Tuple[int, Any]:
         """The next finished batch from any worker; raises E140/E141."""
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
         while True:
@@ -308,8 +354,9 @@ def _die_with_parent() -> None:
 
 
 def _work(nlp: Language, underscore_state: Tuple[dict, dict, dict], tasks: Connection,
-          results: Connection, inherited: List[Connection], parent_pid: int) -> None:
-    """Worker loop: (seq, [text or Doc bytes]) in, (seq, [Doc bytes], error) out."""
+          results: Connection, inherited: List[Connection], parent_pid: int,
+          fn: Callable[[Language, Any], Any]) -> None:
+    """Worker loop: (seq, payload) in, (seq, fn(nlp, payload), error) out."""
     # Ctrl-C reaches the whole process group: the parent handles it and stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -330,12 +377,9 @@ def _work(nlp: Language, underscore_state: Tuple[dict, dict, dict], tasks: Conne
             return
         if message is None:
             return
-        seq, payloads = message
+        seq, payload = message
         try:
-            inputs = [Doc(nlp.vocab).from_bytes(p) if isinstance(p, bytes) else p
-                      for p in payloads]
-            reply: Tuple[int, Optional[List[bytes]], Optional[Tuple[str, str]]] = \
-                (seq, [doc.to_bytes() for doc in nlp.pipe(inputs, batch_size=len(inputs))], None)
+            reply: Tuple[int, Any, Optional[Tuple[str, str]]] = (seq, fn(nlp, payload), None)
         except Exception as err:  # noqa: BLE001  sent to the parent, which raises E140
             summary = "".join(traceback.format_exception_only(type(err), err)).strip()
             reply = (seq, None, (summary, traceback.format_exc()))

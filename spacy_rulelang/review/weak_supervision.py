@@ -20,23 +20,27 @@ Where a missing candidate overlaps an entity, the entity wins.
 
 `weak_label(pipeline, data, output, WeakLabelOptions(...))` is what the `weak-label`
 command runs: the whole file, locally or on Ray, into a .spacy file replaced in one step.
+Each worker runs the rules and `weak_label_block` on a block of inputs and sends back
+the block's DocBin; this process merges them in input order (a DocBin's strings are
+sorted when written, so the file is the same bytes for any split) and writes.
 """
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import FrozenSet, Iterable, Iterator, List, Optional, Set, Tuple, Union
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, DocBin, Span
 from spacy.util import filter_spans
 from tqdm import tqdm
 
-from spacy_rulelang.backends import PipeJob, RayOptions, decoded_docs, load_ray_backend
-from spacy_rulelang.io.corpus import as_input_doc, check_input, pipeline_input, read_items, write_docbin
+from spacy_rulelang.backends import BlockJob, BlockStats, CurrentStderr, RayOptions, Row, load_ray_backend, run_local
+from spacy_rulelang.io.atomic import atomic_file
+from spacy_rulelang.io.corpus import as_input_doc, check_input, pipeline_input, read_items
 from spacy_rulelang.errors import Errors
 from spacy_rulelang.io.parallel import pipe_in_processes
 from spacy_rulelang.io.pipeline import load_with_rulelang
@@ -44,7 +48,7 @@ from spacy_rulelang.ruler.engine import check_rule_names
 from spacy_rulelang.io.spans import token_mask
 
 __all__ = ["MissingPolicy", "DEFAULT_MISSING", "WeakLabelOptions", "input_docs", "rulelang_name",
-           "weak_label", "weak_label_doc", "weak_label_docs", "weak_label_job"]
+           "weak_label", "weak_label_block", "weak_label_doc", "weak_label_docs", "weak_label_job"]
 
 DEFAULT_MISSING = "none"
 MODES = ("none", "undecided", "rejected", "rejected:RULE[,RULE...]", "weak:RULE[,RULE...]")
@@ -149,13 +153,27 @@ def rules_pipeline(pipeline: str) -> Language:
     return nlp
 
 
-def _finish(policy: MissingPolicy, nlp: Language, doc: Doc) -> Doc:
-    return weak_label_doc(doc, nlp.get_pipe(rulelang_name(nlp)), policy)
+def weak_label_block(policy: MissingPolicy, nlp: Language, rows: Iterator[Row]) -> Tuple[DocBin, Counter]:
+    """The per-document part of `weak_label`, run by a worker on one block: the block's
+    weakly labelled docs as a DocBin, and its counts."""
+    ruler = nlp.get_pipe(rulelang_name(nlp))
+    docbin = DocBin(store_user_data=False)
+    counts: Counter = Counter()
+    for doc, _ in rows:
+        out = weak_label_doc(doc, ruler, policy)
+        docbin.add(out)
+        counts["docs"] += 1
+        counts["entities"] += len(out.ents)
+        counts["missing"] += sum(1 for t in out if t.ent_iob == 0)
+        counts["with_text"] += bool(out.text.strip())
+    return docbin, counts
 
 
-def weak_label_job(pipeline: str, policy: MissingPolicy) -> PipeJob:
-    """The ray backend's job: each worker loads PIPELINE and sends back weakly labelled docs."""
-    return PipeJob(partial(rules_pipeline, str(pipeline)), finish=partial(_finish, policy))
+def weak_label_job(pipeline: str, policy: MissingPolicy, batch_size: int = 256) -> BlockJob:
+    """What every worker does: Ray actors load PIPELINE's rules (`rules_pipeline`), local
+    workers fork this process's; each block becomes a DocBin."""
+    return BlockJob(partial(rules_pipeline, str(pipeline)), stage=partial(weak_label_block, policy),
+                    batch_size=batch_size)
 
 
 def weak_label_docs(nlp: Language, items: Iterable[Union[str, Doc]], policy: MissingPolicy, *,
@@ -181,44 +199,44 @@ class WeakLabelOptions:
     batch_size: int = 256
     ray: Optional[RayOptions] = None
     show_progress: bool = True
+    block_size: Optional[int] = None
 
 
 def weak_label(pipeline: str, data: Union[str, Path], output: Union[str, Path],
-               options: WeakLabelOptions = WeakLabelOptions()) -> Counter:
+               options: WeakLabelOptions = WeakLabelOptions(), *,
+               timing: Optional[BlockStats] = None) -> Counter:
     """Weak-label every input of DATA with PIPELINE's rules into the .spacy file `output`;
     returns the counts of docs, entities and missing tokens. The file is replaced in one
     step and only when there is something to write: an input with no texts (E300) or only
-    empty ones (E301) leaves an existing `output` as it was."""
+    empty ones (E301) leaves an existing `output` as it was. `timing` collects the
+    blocks' times (--verbose)."""
     if options.ray is not None and options.n_process > 1:
         raise ValueError(Errors.E177)
     policy = MissingPolicy.parse(options.missing)
     kind = check_input(data)
     nlp = load_with_rulelang(pipeline)
-    if options.ray is not None:
-        rows = load_ray_backend().pipe_file(Path(data), kind, weak_label_job(pipeline, policy),
-                                            options.ray, limit=options.limit)
-        docs: Iterable[Doc] = (doc for _, doc, _ in decoded_docs(rows, nlp.vocab))
-    else:
-        docs = weak_label_docs(nlp, input_docs(data, nlp, options.limit), policy,
-                               n_process=options.n_process, batch_size=options.batch_size)
-    docs = tqdm(docs, desc="weak-label", unit="doc", disable=None if options.show_progress else True)
+    job = weak_label_job(pipeline, policy, options.batch_size)
+    docbin = DocBin(store_user_data=False)
     counts: Counter = Counter()
-    write_docbin(_counted(docs, counts, data, output), output)
-    return counts
-
-
-def _counted(docs: Iterable[Doc], counts: Counter, data: Union[str, Path],
-             output: Union[str, Path]) -> Iterator[Doc]:
-    """The docs, counted; at the end E300/E301 when there is nothing to train on (raised
-    before `write_docbin` writes, so the previous output stays)."""
-    n_with_text = 0
-    for doc in docs:
-        counts["docs"] += 1
-        counts["entities"] += len(doc.ents)
-        counts["missing"] += sum(1 for t in doc if t.ent_iob == 0)
-        n_with_text += bool(doc.text.strip())
-        yield doc
-    if counts["docs"] == 0:
+    with nlp.select_pipes(disable=_not_run(nlp)), \
+            tqdm(desc="weak-label", unit="doc", disable=None if options.show_progress else True,
+                 file=CurrentStderr()) as bar:
+        if options.ray is not None:
+            ray = replace(options.ray, log_file=options.ray.log_file or Path(output).with_name(Path(output).name + ".ray.log"))
+            blocks = load_ray_backend().run_file(Path(data), kind, job, ray, limit=options.limit, stats=timing)
+        else:
+            blocks = run_local(job, nlp, islice(read_items(data, nlp.vocab), options.limit),
+                               n_process=options.n_process, block_size=options.block_size, stats=timing)
+        for block in blocks:
+            part, part_counts = block.result
+            docbin.merge(part)
+            counts.update(part_counts)
+            bar.update(block.n_items)
+    n_with_text = counts.pop("with_text", 0)
+    if counts["docs"] == 0:  # nothing to train on: the previous output stays
         raise ValueError(Errors.E300.format(path=data, output=output))
     if n_with_text == 0:
         raise ValueError(Errors.E301.format(n=counts["docs"], path=data, output=output))
+    with atomic_file(output) as tmp:
+        docbin.to_disk(tmp)
+    return counts

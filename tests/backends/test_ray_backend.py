@@ -1,11 +1,14 @@
-"""`--backend ray`: the same bytes as the local backend for any workers and block size,
-every doc once after a worker dies, tag and weak-label alike, a clear error without Ray,
+"""The same bytes from compare, tag and weak-label with the local backend (1 or 2 workers)
+and Ray (1 or 2 actors), for any block size; every doc once after a worker dies; Ray
+quiet by default (its logs in a file next to the output); a clear error without Ray;
 and a ranking that does not depend on how the input is split."""
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import random
+import subprocess
 import sys
 from dataclasses import replace
 
@@ -75,7 +78,24 @@ def compare(pipeline, data, out, *args):
 
 @pytest.fixture(scope="module")
 def local_outputs(pipeline, data_dir, tmp_path_factory):
-    return compare(pipeline, data_dir / "dev.txt", tmp_path_factory.mktemp("local"))
+    """The reference: the local backend with one worker (this process)."""
+    return compare(pipeline, data_dir / "dev.txt", tmp_path_factory.mktemp("local"), "-n", 1)
+
+
+@pytest.mark.parametrize("extra", [["-n", 2], ["-n", 2, "--block-size", 7], ["-n", 1, "--block-size", 50]])
+def test_local_compare_is_byte_identical_for_any_workers_and_blocks(pipeline, data_dir, local_outputs,
+                                                                     tmp_path, extra):
+    outputs = compare(pipeline, data_dir / "dev.txt", tmp_path / "out", *extra)
+    assert b'"docs"' in outputs["summary.json"] and outputs["disagreements.jsonl"]
+    assert outputs == local_outputs
+
+
+def test_compare_verbose_prints_the_block_overhead(pipeline, data_dir, tmp_path):
+    result = runner.invoke(app, ["compare", pipeline, str(data_dir / "dev.txt"), "-o", str(tmp_path / "o"),
+                                 "--limit", "60", "-n", "2", "--block-size", "20", "--verbose"])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "3 blocks of 60 inputs" in said and "on 2 worker(s)" in said and "overhead" in said
 
 
 @needs_ray
@@ -86,6 +106,7 @@ def test_ray_compare_is_byte_identical_to_local(ray_cluster, pipeline, data_dir,
                       "--workers", workers, "--block-size", block_size)
     assert b'"docs"' in outputs["summary.json"] and outputs["disagreements.jsonl"]
     assert outputs == local_outputs
+    assert (tmp_path / "out" / "ray.log").is_file()  # Ray's logs, next to the outputs
 
 
 @needs_ray
@@ -111,15 +132,22 @@ def test_check_backends_prints_identity_and_digests_only(ray_cluster, pipeline, 
     assert result.output.count("identical") >= 4 and "precision" not in result.output
 
 
-@needs_ray
-def test_ray_tag_matches_local(ray_cluster):
+TAG_RUNS = [["-n", "1"], ["-n", "2", "--block-size", "1"],
+            pytest.param(["--backend", "ray", "--workers", "1"], marks=needs_ray),
+            pytest.param(["--backend", "ray", "--workers", "2", "--block-size", "1"], marks=needs_ray)]
+
+
+@pytest.mark.parametrize("extra", TAG_RUNS)
+def test_tag_lines_are_the_same_for_any_backend_and_workers(request, extra):
+    if "ray" in extra:
+        request.getfixturevalue("ray_cluster")
     texts = "I write Python and Go code .\nNothing here .\n{\"text\": \"Ruby on Rails and XML\"}\n"
     outs = []
-    for extra in ([], ["--backend", "ray", "--workers", "2", "--block-size", "1"]):
-        result = runner.invoke(app, ["tag", TAGGER_PACKAGE, "--json", "--explain", *extra], input=texts)
+    for run in (["-n", "1"], extra):
+        result = runner.invoke(app, ["tag", TAGGER_PACKAGE, "--json", "--explain", *run], input=texts)
         assert result.exit_code == 0, result.output
-        outs.append([json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")])
-    assert len(outs[0]) == 3 and outs[0][0]["spans"]
+        outs.append(result.stdout)
+    assert len(outs[0].splitlines()) == 3 and json.loads(outs[0].splitlines()[0])["spans"]
     assert outs[0] == outs[1]
 
 
@@ -130,18 +158,23 @@ def _docbin_content(path):
             for d in DocBin().from_disk(path).get_docs(Vocab())]
 
 
-@needs_ray
-def test_ray_weak_label_matches_local(ray_cluster, data_dir, tmp_path):
-    outs = []
-    for name, extra in (("local.spacy", []), ("ray.spacy", ["--backend", "ray", "--workers", "2",
-                                                             "--block-size", "40"])):
+WEAK_RUNS = [["-n", "2"], ["-n", "2", "--block-size", "40"],
+             pytest.param(["--backend", "ray", "--workers", "1"], marks=needs_ray),
+             pytest.param(["--backend", "ray", "--workers", "2", "--block-size", "40"], marks=needs_ray)]
+
+
+@pytest.mark.parametrize("extra", WEAK_RUNS)
+def test_weak_label_file_is_the_same_bytes_for_any_backend_and_workers(request, data_dir, tmp_path, extra):
+    if "ray" in extra:
+        request.getfixturevalue("ray_cluster")
+    for name, run in (("one.spacy", ["-n", "1"]), ("other.spacy", extra)):
         result = runner.invoke(app, ["weak-label", TAGGER_PACKAGE, str(data_dir / "dev.txt"),
                                      str(tmp_path / name), "--limit", "150", "--missing",
-                                     "undecided+rejected", *extra])
+                                     "undecided+rejected", *run])
         assert result.exit_code == 0, result.output
-        outs.append(_docbin_content(tmp_path / name))
-    assert len(outs[0]) == 150 and any(ents for _, _, ents in outs[0])
-    assert outs[0] == outs[1]
+    content = _docbin_content(tmp_path / "one.spacy")
+    assert len(content) == 150 and any(ents for _, _, ents in content)
+    assert (tmp_path / "one.spacy").read_bytes() == (tmp_path / "other.spacy").read_bytes()
 
 
 @needs_ray
@@ -178,7 +211,7 @@ def test_ray_backend_without_ray_says_how_to_install(pipeline, conll, tmp_path, 
 
 def test_ray_settings_with_the_local_backend_are_an_error(pipeline, conll, tmp_path):
     result = runner.invoke(app, ["compare", pipeline, str(conll), "-o", str(tmp_path / "o"),
-                                 "--workers", "2"])
+                                 "--address", "auto"])
     assert result.exit_code == 1 and "E173" in result.output
     result = runner.invoke(app, ["compare", pipeline, str(conll), "-o", str(tmp_path / "o"),
                                  "--backend", "spark"])
@@ -206,10 +239,39 @@ def test_ray_start_error_reads_as_one_sentence(monkeypatch):
 
 @needs_ray
 def test_ray_backend_with_n_process_is_an_error(pipeline, conll, tmp_path):
-    result = runner.invoke(app, ["compare", pipeline, str(conll), "-o", str(tmp_path / "o"),
-                                 "--backend", "ray", "--n-process", "2"])
-    assert result.exit_code == 1 and "E177" in result.output
-    assert not (tmp_path / "o").exists()
+    """On the command line -n is the pool size of either backend; the function API's two
+    settings must not both be given."""
+    from spacy_rulelang.backends import RayOptions
+    from spacy_rulelang.compare.runner import CompareOptions
+
+    with pytest.raises(ValueError, match="E177"):
+        CompareOptions(n_process=2, ray=RayOptions(workers=2)).check()
+
+
+@needs_ray
+def test_ray_is_quiet_by_default_and_logs_next_to_the_output(pipeline, conll, tmp_path):
+    """A fresh embedded Ray, as a user starts it: nothing of Ray's on the terminal (no INFO
+    line, no token-auth notice), its logs in OUT/ray.log; --verbose shows them."""
+    env = {k: v for k, v in os.environ.items() if k != TEST_EXIT_ONCE_ENV}
+    env["RAY_worker_niceness"] = "0"
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "spacy_rulelang", "compare", pipeline, str(conll),
+                           "-o", str(out), "--backend", "ray", "--workers", "1"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    said = done.stdout + done.stderr
+    assert "Compared" in said
+    for noise in ("INFO", "WARNING", "Token authentication", "core_worker", "Ray instance"):
+        assert noise not in said, said
+    log = (out / "ray.log").read_text(encoding="utf8")
+    assert "INFO" in log and "ray.data" in log
+    bench = subprocess.run([sys.executable, "-m", "spacy_rulelang", "benchmark-compare", pipeline, str(conll),
+                            "--backend", "ray", "--workers", "1", "--repeat", "1"],
+                           capture_output=True, text=True, env=env, timeout=300)
+    said = bench.stdout + bench.stderr
+    assert bench.returncode == 0 and "same bytes" in said, said
+    for noise in ("INFO", "WARNING", "Token authentication", "core_worker", "Ray instance"):
+        assert noise not in said, said
 
 
 @pytest.fixture

@@ -211,6 +211,17 @@ def test_compare_cli_benchmark_streams_repeats(pipelines, conll):
     assert f"{len(SENTENCES)} sentences x 3 = {3 * len(SENTENCES)} docs" in result.output
 
 
+def test_compare_cli_benchmark_worker_counts_side_by_side(pipelines, conll, tmp_path):
+    result = runner.invoke(app, ["benchmark-compare", pipelines["good"], str(conll), "--repeat", "20",
+                                 "--workers", "1,2", "--output", str(tmp_path / "bench.json")])
+    assert result.exit_code == 0, result.output
+    rows = json.loads((tmp_path / "bench.json").read_text())
+    assert [(r["backend"], r["workers"]) for r in rows] == [("local", 1), ("local", 2)]
+    assert all(r["identical"] and r["docs"] == 20 * len(SENTENCES) for r in rows)
+    assert rows[0]["speedup"] == 1.0 and all(r["driver_mb_all"] >= r["driver_mb_half"] > 0 for r in rows)
+    assert "speedup" in result.output and "same bytes" in result.output
+
+
 @pytest.mark.slow
 def test_compare_cli_real_dev_split_accounts_for_every_sentence(pipelines, data_dir, tmp_path):
     out = tmp_path / "out"

@@ -77,6 +77,24 @@ def test_parallel_keeps_order_spans_and_contexts():
     assert no_children_left()
 
 
+def _count_spans(nlp, texts):
+    """A block function: what a worker sends back is this small tuple, not the docs."""
+    return os.getpid(), [len(doc.spans["rulelang"]) for doc in nlp.pipe(texts)]
+
+
+def test_map_blocks_sends_back_small_results_in_order():
+    from spacy_rulelang.io.parallel import map_blocks
+
+    nlp = rule_nlp()
+    blocks = [(TEXTS[i:i + 5], i) for i in range(0, len(TEXTS), 5)]
+    one = list(map_blocks(nlp, blocks, _count_spans, n_process=1))
+    two = list(map_blocks(nlp, blocks, _count_spans, n_process=2))
+    assert [c for _, c in two] == list(range(0, len(TEXTS), 5))
+    assert [r[1] for r, _ in two] == [r[1] for r, _ in one] and sum(sum(r[1]) for r, _ in one) > 40
+    assert {r[0] for r, _ in one} == {os.getpid()} and os.getpid() not in {r[0] for r, _ in two}
+    assert no_children_left()
+
+
 def test_parallel_doc_inputs_keep_gold_spans():
     nlp = rule_nlp()
 

@@ -40,7 +40,7 @@ from spacy_rulelang.io.jsonl import dumps_line as jsonl_line, loads
 from spacy_rulelang.compare.calibration import calibration_from_stats
 from spacy_rulelang.compare.pipe import read_disagreements
 from spacy_rulelang.compare.core import Disagreement, SpanTuple, restrict_labels
-from spacy_rulelang.compare.export import example_tasks, token_offsets
+from spacy_rulelang.compare.export import example_tasks, group_tasks, token_offsets
 from spacy_rulelang.compare.ranking import RankCounts, Ranker, example_priority
 from spacy_rulelang.compare.report import ReportBuilder, render_example
 from spacy_rulelang.compare.summary import SummaryStats, categories_of
@@ -50,7 +50,7 @@ MERGE_MODEL_KEY = "model"  # where rulelang_merge keeps the model's own entities
 COMPARE_NAME = "rulelang_compare_run"
 GOLD_KEY = "rulelang_gold"
 OUTPUT_KEY = "rulelang_disagreements"
-OUTPUT_FILES = ("disagreements.jsonl", "report.html", "summary.json", "calibration.json")
+OUTPUT_FILES = ("disagreements.jsonl", "groups.jsonl", "report.html", "summary.json", "calibration.json")
 RAY_LOG = "ray.log"  # with --backend ray: Ray's own logs, next to the outputs (not one of them)
 
 
@@ -435,6 +435,9 @@ def _run(blocks: Iterator[BlockResult], stats: SummaryStats,
                   "examples shown": min(stats.docs_with, max_examples)}
         out.path("report.html").write_text(report.render(summary["categories"], header),
                                            encoding="utf8")
+        with out.open("groups.jsonl") as dst:  # one Prodigy choice task per group, as the report ranks them
+            for task in group_tasks(report.groups.ranked(), dataset):
+                dst.write(dumps_line(task))
         out.path("summary.json").write_text(dumps_pretty(summary), encoding="utf8")
         out.path("calibration.json").write_text(
             dumps_pretty(calibration_from_stats(stats, str(data_path))), encoding="utf8")

@@ -68,6 +68,10 @@ def test_compare_cli_conll_writes_all_outputs(pipelines, conll, tmp_path):
     assert calibration["version"] == 1
     assert calibration["rules"]["unambiguous_alias"]["precision"] == round(5 / 6, 6)
     assert "write_ents=False" in result.output
+    groups = [json.loads(line) for line in (out / "groups.jsonl").read_text().splitlines()]
+    assert groups and all(g["_view_id"] == "choice" and len(g["options"]) == 4 for g in groups)
+    kinds = [g for g in groups if g["rulelang_group"]["group"]["level"] == "kind"]
+    assert sum(g["meta"]["count"] for g in kinds) <= sum(summary["categories"].values())
 
 
 def test_compare_cli_second_run_is_byte_identical(pipelines, conll, tmp_path):

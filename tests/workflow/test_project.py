@@ -316,12 +316,8 @@ def test_project_missing_asset_fails_with_message(tmp_path):
 
 
 @pytest.mark.slow
-def test_project_all_small_then_wheel_in_clean_venv(data_dir, ood_dir, tagger_nlp, tmp_path):
-    project = copy_project(tmp_path / "project")
-    result = run_project(project, "all", "--vars.data_dir", str(data_dir), "--vars.ood_dir", str(ood_dir),
-                         "--vars.base", TAGGER_PACKAGE, "--vars.max_sents", "400",
-                         "--vars.max_steps", "60", "--vars.eval_frequency", "30")
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
+def test_project_all_small_then_wheel_in_clean_venv(data_dir, ood_dir, small_main_job, tmp_path):
+    project = small_main_job  # `all` with small settings, run once for this test and the docs test
     for seed in (0, 1, 2):
         for split in ("dev", *OOD_NAMES, "test"):
             metrics = json.loads((project / "metrics" / "seeds" / str(seed) / f"{split}.json").read_text(encoding="utf8"))

@@ -119,7 +119,8 @@ def _stop_at_best_step() -> List[str]:
 
 @pytest.fixture(scope="session")
 def ood_pipeline(data_dir, tagger_nlp, tmp_path_factory):
-    """The main job's merged pipeline (seed 0), built the same way: the CNN of configs/ner.cfg
+    """The main job's learned-merge pipeline (seed 0, train-merge's output before choose-merge
+    picks what ships), built the same way: the CNN of configs/ner.cfg
     trained on the train split with the config's seed and evaluation frequency, assembled with
     configs/assemble.cfg, the learned merge fitted on dev. Training stops at OOD_BEST_STEP,
     where the main job's own seed-0 run has its best checkpoint: the same model-best (training
@@ -142,3 +143,16 @@ def ood_pipeline(data_dir, tagger_nlp, tmp_path_factory):
     _run("spacy_rulelang", "train-merge", str(work / "assembled"), str(work / "dev.spacy"),
          "--rule-precision", str(work / "train.spacy"), "--output", str(work / "merged"))
     return spacy.load(work / "merged")
+
+
+@pytest.fixture(scope="module")
+def rules_nlp():
+    """Blank English with rulelang (rule spans only): the merge tests build their merges on it."""
+    import spacy
+
+    from spacy_rulelang.ruler.extensions import register_extensions
+
+    register_extensions()
+    nlp = spacy.blank("en")
+    nlp.add_pipe("rulelang", config={"write_ents": False, "pos_checks": False})
+    return nlp

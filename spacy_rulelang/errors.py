@@ -290,6 +290,17 @@ class Errors(metaclass=ErrorsWithCodes):
     E392 = ("The choice rule needs a policy named {name!r} (the rules alone) in the policies file; "
             "it has {names}.")
 
+    # --- adapting to a user's domain: `project adapt` (E360-E369) ---
+    E360 = ("{pipeline} has no `rulelang` component: `project adapt` starts from an assembled pipeline "
+            "with the rules and a trained model, e.g. training/assembled (`spacy project run all .`).")
+    E361 = ("--init {init!r}: the pipeline {pipeline} has no trained component {missing} to start from; "
+            "pass --init scratch, or a pipeline assembled with configs/assemble.cfg.")
+    E362 = ("The simulated reviewer answers from gold, and {path} has no entities: pass the user's "
+            "text as a .spacy (or CoNLL) file with its gold labels (read only by the reviewer and never "
+            "by the pipeline).")
+    E363 = ("{path} has {n} sentence(s): splitting it into two halves needs at least 2.")
+    E364 = "--init must be one of {allowed}, not {value!r}."
+
     # --- domain profile (E350-E359) ---
     E350 = ("Could not read the domain profile {path}: {problem}. Pass the profile.json that "
             "`python -m spacy_rulelang apply` writes (docs/formats.md, \"profile.json\").")

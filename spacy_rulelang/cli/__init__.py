@@ -6,6 +6,7 @@ from spacy_rulelang.cli import tag, convert, benchmark  # noqa: E402,F401  rule 
 from spacy_rulelang.cli import compare, backend_check  # noqa: E402,F401  comparison stage (and its backends)
 from spacy_rulelang.cli import apply  # noqa: E402,F401  review decisions back into data
 from spacy_rulelang.cli import evaluate, project_helpers, review_loop  # noqa: E402,F401  project workflow
+from spacy_rulelang.cli import adapt  # noqa: E402,F401  project adapt, split-half: a user's domain
 from spacy_rulelang.cli import build_catalogue  # noqa: E402,F401  catalogue build from Linguist (under `project`)
 from spacy_rulelang.cli import weak_label  # noqa: E402,F401  weak labels for a bootstrapped NER
 from spacy_rulelang.cli import train_merge  # noqa: E402,F401  the learned merge

@@ -186,34 +186,42 @@ class Loop:
         return {"method": "gold (all labels)", "turn": None, "decisions": len(self.gold), **scores}
 
 
-def table(rows: Sequence[dict]) -> str:
-    """The README's loop table, as markdown."""
-    head = "| method | turn | decisions | " + " | ".join(f"{s} P / R / F1" for s in SYSTEMS) + " |"
-    lines = [head, "|" + "---|" * (3 + len(SYSTEMS))]
+KEYS = ("method", "turn", "decisions")
+
+
+def table(rows: Sequence[dict], keys: Sequence[str] = KEYS) -> str:
+    """The README's loop table, as markdown: the `keys` columns, then each system's P / R / F1
+    (`project adapt` passes its own keys)."""
+    head = "| " + " | ".join(keys) + " | " + " | ".join(f"{s} P / R / F1" for s in SYSTEMS) + " |"
+    lines = [head, "|" + "---|" * (len(keys) + len(SYSTEMS))]
     for row in rows:
         cells = [f"{row[s]['p']:.3f} / {row[s]['r']:.3f} / **{row[s]['f']:.3f}**" if s in row else "-"
                  for s in SYSTEMS]
         if "skipped" in row:
             cells = [row["skipped"]] + [""] * (len(SYSTEMS) - 1)
-        turn = "" if row["turn"] is None else str(row["turn"])
-        lines.append(f"| {row['method']} | {turn} | {row['decisions']} | " + " | ".join(cells) + " |")
+        lead = ["" if row.get(k) is None else str(row[k]) for k in keys]
+        lines.append("| " + " | ".join(lead + cells) + " |")
     return "\n".join(lines) + "\n"
 
 
 class RowWriter:
-    """loop.json and loop.md, rewritten (atomically) after every row: a run that fails late
-    keeps the rows it finished."""
+    """<name>.json and <name>.md (loop.json and loop.md by default), rewritten (atomically)
+    after every row: a run that fails late keeps the rows it finished. `header`: text above
+    the markdown table (what every row shares, e.g. the training recipe)."""
 
-    def __init__(self, metrics: Path) -> None:
+    def __init__(self, metrics: Path, name: str = "loop", header: str = "", keys: Sequence[str] = KEYS) -> None:
         self.metrics = metrics
+        self.name, self.header, self.keys = name, header, tuple(keys)
         self.rows: List[dict] = []
 
     def add(self, *rows: dict) -> None:
         self.rows.extend(rows)
-        write_results(self.rows, self.metrics)
+        write_results(self.rows, self.metrics, self.name, self.header, self.keys)
 
 
-def write_results(rows: Sequence[dict], metrics: Path) -> None:
-    for name, text in (("loop.json", json.dumps(list(rows), indent=2) + "\n"), ("loop.md", table(rows))):
-        with atomic_file(metrics / name) as tmp:
+def write_results(rows: Sequence[dict], metrics: Path, name: str = "loop", header: str = "",
+                  keys: Sequence[str] = KEYS) -> None:
+    markdown = (header.rstrip() + "\n\n" if header.strip() else "") + table(rows, keys)
+    for path, text in ((f"{name}.json", json.dumps(list(rows), indent=2) + "\n"), (f"{name}.md", markdown)):
+        with atomic_file(metrics / path) as tmp:
             tmp.write_text(text, encoding="utf8")

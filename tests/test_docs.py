@@ -120,9 +120,13 @@ def clean(text: str) -> str:
 
 
 def masked(text: str) -> List[str]:
-    """Numbers masked and spaces collapsed: the shape of a full run's output."""
-    return [" ".join(NUMBER.sub("#", re.sub(r"[+-](?=\d)", "", line)).split())
-            for line in clean(text).splitlines() if line.strip()]
+    """Numbers masked and spaces collapsed: the shape of a full run's output. A run of rows
+    that are numbers only (a progress table: how many rows depends on the input's size)
+    counts as one row."""
+    lines = [" ".join(NUMBER.sub("#", re.sub(r"[+-](?=\d)", "", line)).split())
+             for line in clean(text).splitlines() if line.strip()]
+    return [line for i, line in enumerate(lines)
+            if not (i and line == lines[i - 1] and set(line) <= set("#%. x"))]
 
 
 # --- the files themselves ------------------------------------------------------------

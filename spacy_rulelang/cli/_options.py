@@ -10,9 +10,10 @@ from __future__ import annotations
 import functools
 import inspect
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, List, Optional
 
 import typer
+from wasabi import Printer
 
 from spacy_rulelang.backends import (BACKENDS, MAX_DEFAULT_WORKERS, RAY_BLOCK_SIZE, RAY_EXTRA, RayOptions,
                                      default_workers, ray_options)
@@ -107,3 +108,16 @@ def with_ray_parameters(command: Callable) -> Callable:
 
 __all__ = ["RaySettings", "with_ray_parameters", "BACKEND", "ADDRESS", "WORKERS", "NUM_CPUS", "NUM_GPUS", "BLOCK_SIZE", "CODE", "VERBOSE",
            "literal", "ray_settings"]
+
+
+def budgets_or_exit(budgets: str, max_steps: int, what: str, example: str) -> List[int]:
+    """--budgets as positive numbers and --max-steps at least 1, or a clear message and exit 1
+    (the review loop and adapt take the same two settings)."""
+    try:
+        sizes = [int(b) for b in budgets.split(",") if b.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1 or max_steps < 1:
+        Printer().fail(f"--budgets takes positive numbers of {what}, e.g. {example} (got {budgets!r}); "
+                       f"--max-steps must be at least 1 (got {max_steps}).", exits=1)
+    return sizes

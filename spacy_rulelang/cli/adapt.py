@@ -3,12 +3,13 @@ measure what each kind of review is worth (see workflow/adapt.py)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import typer
 from wasabi import Printer
 
 from spacy_rulelang.cli._app import project_app
+from spacy_rulelang.cli._options import budgets_or_exit
 from spacy_rulelang.workflow.adapt import INITS, KEYS, AdaptSettings, Recipe, measure, split_half
 from spacy_rulelang.workflow.loop import table
 
@@ -33,13 +34,7 @@ def adapt_cli(
     """Ranked groups vs random groups vs random sentences at each budget, the start and the gold
     ceiling; every row trains the same way, and each is written to --metrics as it finishes."""
     msg = Printer()
-    try:
-        sizes: List[int] = [int(b) for b in budgets.split(",") if b.strip()]
-    except ValueError:
-        sizes = []
-    if not sizes or min(sizes) < 1 or max_steps < 1:
-        msg.fail(f"--budgets takes positive numbers of decisions, e.g. 10,25,50 (got {budgets!r}); "
-                 f"--max-steps must be at least 1 (got {max_steps}).", exits=1)
+    sizes = budgets_or_exit(budgets, max_steps, "decisions", "10,25,50")
     try:
         recipe = Recipe(max_steps=max_steps, max_sents=max_sents, init=init, seed=seed)
         settings = AdaptSettings(pipeline, user_data, eval_data, output / name, metrics, name,

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List
 
 import typer
 from wasabi import Printer
 
 from spacy_rulelang.workflow.loop import Loop, LoopSettings, RowWriter, table
 from spacy_rulelang.cli._app import project_app
-from spacy_rulelang.cli._options import literal
+from spacy_rulelang.cli._options import budgets_or_exit, literal
 
 
 @project_app.command("loop")
@@ -34,13 +33,7 @@ def loop_cli(
     from spacy_rulelang.review import run_apply
 
     msg = Printer()
-    try:
-        sizes: List[int] = [int(b) for b in budgets.split(",") if b.strip()]
-    except ValueError:
-        sizes = []
-    if not sizes or min(sizes) < 1 or max_steps < 1:
-        msg.fail(f"--budgets takes positive numbers of examples, e.g. 50,100,200 (got {budgets!r}); "
-                 f"--max-steps must be at least 1 (got {max_steps}).", exits=1)
+    sizes = budgets_or_exit(budgets, max_steps, "examples", "50,100,200")
     settings = LoopSettings(train_gold, weak_train, weak_dev, eval_data, base, output,
                             budgets=sizes, max_steps=max_steps, seed=seed)
 

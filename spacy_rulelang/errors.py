@@ -106,7 +106,7 @@ class Errors(metaclass=ErrorsWithCodes):
             "free space, then run the command again.")
     E140 = ("A pipeline component failed (n_process={n_process}): {err}. {hint}")
     E141 = ("A worker process (n_process={n_process}) stopped without a result ({why}). The other "
-            "workers were stopped. Run with --n-process 1, or a smaller --batch-size.")
+            "workers were stopped. Run with --workers 1, or a smaller --block-size.")
     E142 = ("Could not import the code file {path} given with --code: {err}. It must be a Python "
             "file that registers your components (e.g. with @Language.component).")
     E150 = ("{path}, line {line}: not valid JSON ({err}). Each line must be one decision "

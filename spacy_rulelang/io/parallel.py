@@ -50,7 +50,7 @@ JOIN_TIMEOUT = 5.0  # seconds a stopping worker gets before it is killed
 IDLE_POLL = 1.0  # seconds between a worker's checks that its parent is still alive
 _STOP = pickle.dumps(None)
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
-HINT_WORKERS = ("The other workers were stopped. Run with --n-process 1 to debug it in one "
+HINT_WORKERS = ("The other workers were stopped. Run with --workers 1 to debug it in one "
                 "process (the traceback is chained below).")
 HINT_ONE = "The component's traceback is chained below."
 
@@ -353,6 +353,16 @@ def _die_with_parent() -> None:
         pass
 
 
+def _one_torch_thread() -> None:
+    """A forked worker runs PyTorch (a transformer pipeline) on one intra-op thread. The
+    parent's OpenMP thread pool does not survive a fork: a child whose first parallel op
+    enters it waits for ever (a transformer's `compare -n 2` stalled until E141). One
+    thread per worker is also what N workers on N CPUs want."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+
+
 def _work(nlp: Language, underscore_state: Tuple[dict, dict, dict], tasks: Connection,
           results: Connection, inherited: List[Connection], parent_pid: int,
           fn: Callable[[Language, Any], Any]) -> None:
@@ -366,6 +376,7 @@ def _work(nlp: Language, underscore_state: Tuple[dict, dict, dict], tasks: Conne
     if os.getppid() != parent_pid:  # killed before the line above took effect
         return
     Underscore.load_state(underscore_state)
+    _one_torch_thread()
     while True:
         if not tasks.poll(IDLE_POLL):
             if os.getppid() != parent_pid:  # the parent was killed: nobody will read

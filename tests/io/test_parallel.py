@@ -95,6 +95,42 @@ def test_map_blocks_sends_back_small_results_in_order():
     assert no_children_left()
 
 
+@Language.component("test_parallel_torch_op")
+def torch_op(doc):
+    """A transformer's work in small: a parallel PyTorch op (large enough for its thread pool)."""
+    import torch
+
+    x = torch.ones(512, 512)
+    doc.user_data["torch"] = float(torch.nn.functional.gelu(x @ x).mean())
+    return doc
+
+
+def test_map_blocks_runs_torch_after_the_parent_did():
+    """A transformer pipeline used in the driver, then run in forked workers: the parent's
+    OpenMP pool does not survive the fork, and without one thread per worker the first
+    parallel op in a child waits for ever (seen as E141 in `compare` on the trf pipeline)."""
+    torch = pytest.importorskip("torch")
+    from spacy_rulelang.io.parallel import map_blocks
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("test_parallel_torch_op")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(max(2, threads))
+    try:
+        expected = nlp("warm the pool in the parent").user_data["torch"]
+        blocks = [(TEXTS[i:i + 10], i) for i in range(0, len(TEXTS), 10)]
+        two = list(map_blocks(nlp, blocks, _torch_values, n_process=2, timeout=30))
+    finally:
+        torch.set_num_threads(threads)
+    assert [c for _, c in two] == [0, 10, 20, 30]
+    assert {value for values, _ in two for value in values} == {expected}
+    assert no_children_left()
+
+
+def _torch_values(nlp, texts):
+    return [doc.user_data["torch"] for doc in nlp.pipe(texts)]
+
+
 def test_parallel_doc_inputs_keep_gold_spans():
     nlp = rule_nlp()
 

@@ -310,8 +310,6 @@ def test_docs_usage_blocks_name_real_options(name):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="session 7 ran every slow block green through docs/experiments.md's "
-                   "oof run; the README's benchmark block still needs one full run before this mark goes")
 def test_docs_slow_blocks_run_in_a_small_project(data_dir, tagger_nlp, small_main_job, tmp_path):
     """The blocks that need the main job's outputs, in one project copy with small settings
     (conftest's `small_main_job`: docs/project.md's `all` block then reruns nothing)."""

@@ -7,6 +7,11 @@
   wrong -> `never` for (its text, its rule, its signature); a confirmed name the rules
   missed that an alias matches -> `always` for (its text, any rule, its signature); one no
   alias matches -> a new catalogue entry (the catalogue patch's, see patch.py).
+- A rejecting decision ("never", "needs evidence", a span judged wrong) makes a policy only
+  where the rules emitted the names: on names no rule accepted it would change nothing
+  it was decided on, and a policy for "any rule" would reach names that other rules
+  accepted in contexts the reviewer never saw ("never R in plain text", decided on the
+  model's "R"s, would drop the rules' "written in R"). Those names stay tests.
 - Where decisions on sentences disagree about one context, it gets no policy (the
   sentences stay tests); a group decision wins over decisions on sentences.
 - Every reviewed name is a test: confirmed -> `match`, judged wrong -> `no_match`.
@@ -42,8 +47,8 @@ class ProfileBuilder:
 
     def add_group(self, group: GroupDecision) -> None:
         policy = POLICY_OF[group.decision]
-        if policy is None:
-            return
+        if policy is None or (policy != ALWAYS and group.rule is None):
+            return  # nothing decided for names the rules emit (module docstring)
         if group.level == "context":
             made = Policy(policy, group.rule, surface=group.surface, signature=group.signature, note=group.note)
             self.groups[("context", group.surface, group.rule, group.signature)] = made
@@ -63,7 +68,7 @@ class ProfileBuilder:
                 continue
             surface = surface_text(words[start:end])
             signature = context_signature(words, start, end)
-            if expect == NO_MATCH:
+            if expect == NO_MATCH and (start, end) in rules:
                 self.by_context[(surface, item.decision.rule, signature)].add(NEVER)
             elif (start, end) not in rules and self.known_name(" ".join(words[start:end])):
                 self.by_context[(surface, None, signature)].add(ALWAYS)

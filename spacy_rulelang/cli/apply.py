@@ -25,19 +25,21 @@ def apply_cli(
     catalogue: Optional[Path] = typer.Option(None, "--catalogue", help="Catalogue JSONL the rules use, added to the packaged one (default: the packaged catalogue)"),
     label: str = typer.Option("PROG_LANG", "--label", help="Label of language mentions: the spans the catalogue patch learns from"),
     pipeline: Optional[str] = typer.Option(None, "--pipeline", help="A pipeline (name or path) to run the profile's reviewed sentences with, the profile loaded: the summary lists those it fails"),
+    model_key: Optional[str] = typer.Option(None, "--model-key", help="The span key of the model's entities in the pipeline that will load the profile (e.g. model): the model finding a name is then evidence for a 'needs evidence' policy"),
     # fmt: on
 ):
     """Apply a reviewer's decisions to the gold corpus, all outputs or none."""
     apply_decisions(decisions, corpus, output, catalogue=catalogue, label=label, pipeline=pipeline,
-                    silent=False)
+                    model_key=model_key, silent=False)
 
 
 def apply_decisions(decisions: Path, corpus: Path, output: Path, *, catalogue: Optional[Path] = None,
                     label: str = "PROG_LANG", pipeline: Optional[str] = None,
-                    silent: bool = True) -> Dict[str, object]:
+                    model_key: Optional[str] = None, silent: bool = True) -> Dict[str, object]:
     msg = Printer(no_print=silent)
     try:
-        summary = run_apply(decisions, corpus, output, catalogue=catalogue, label=label, pipeline=pipeline)
+        summary = run_apply(decisions, corpus, output, catalogue=catalogue, label=label, pipeline=pipeline,
+                            model_key=model_key)
     except (ValueError, FileNotFoundError) as err:
         Printer().fail("Applying the decisions failed; nothing in the output folder was changed.",
                        str(err), exits=1)

@@ -73,7 +73,7 @@ class ProfileBuilder:
             elif (start, end) not in rules and self.known_name(" ".join(words[start:end])):
                 self.by_context[(surface, None, signature)].add(ALWAYS)
 
-    def build(self, entries: Sequence[Entry] = ()) -> Profile:
+    def build(self, entries: Sequence[Entry] = (), model_key: Optional[str] = None) -> Profile:
         policies: Dict[Tuple, Policy] = {}
         for (surface, rule, signature), kinds in self.by_context.items():
             if len(kinds) == 1:  # sentences that disagree about a context make no policy
@@ -82,7 +82,7 @@ class ProfileBuilder:
         policies.update(self.groups)
         ordered = [policies[k] for k in sorted(policies, key=lambda k: tuple("" if v is None else v for v in k))]
         tests = [self.tests[k] for k in sorted(self.tests)]
-        return Profile(ordered, list(entries), tests)
+        return Profile(ordered, list(entries), tests, model_key)
 
     @property
     def conflicts(self) -> List[ContextKey]:

@@ -98,10 +98,10 @@ class Run:
 
 def run_apply(decisions_path: Where, corpus: Where, output_dir: Where, *,
               catalogue: Optional[Where] = None, label: str = "PROG_LANG",
-              pipeline: Optional[str] = None) -> Dict[str, object]:
+              pipeline: Optional[str] = None, model_key: Optional[str] = None) -> Dict[str, object]:
     """Apply DECISIONS to CORPUS; write OUTPUT_FILES into output_dir. Returns a summary.
     `pipeline`: a pipeline (name or path) to run the profile's tests with (`check_profile`);
-    the sentences it fails are listed in the summary."""
+    the sentences it fails are listed in the summary. `model_key`: the profile's (ruler/profile.py)."""
     decisions_path, corpus, output_dir = Path(decisions_path), Path(corpus), Path(output_dir)
     catalogue = None if catalogue is None else Path(catalogue)
     check_outputs_spare_inputs(output_dir, [decisions_path, corpus, catalogue])
@@ -128,7 +128,7 @@ def run_apply(decisions_path: Where, corpus: Where, output_dir: Where, *,
         audit = sorted(run.audit, key=lambda r: r["line"])
         out.path("audit.jsonl").write_text("".join(map(dumps, audit)), encoding="utf8")
         new_ids = {e.id for e in patch} - set(run.patch.entries)
-        profile = run.profile.build([e for e in patch if e.id in new_ids])
+        profile = run.profile.build([e for e in patch if e.id in new_ids], model_key=model_key)
         out.path("profile.json").write_bytes(profile.to_bytes())
     failing = [] if pipeline is None else profile_failures(pipeline, profile)
     return {"docs": run.n_docs, "docs_changed": run.docs_changed,

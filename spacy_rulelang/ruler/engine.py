@@ -290,9 +290,9 @@ class RuleSet:
             reverse = False
             while self._apply(rule, ctx, reverse):
                 reverse = not reverse
-        if self.profile is not None:
-            self.profile.revise(ctx)
         back = view.to_doc if view is not None else (lambda c: c)
+        if self.profile is not None:
+            self.profile.revise(ctx, doc, back)
         return [Decided(back(c), d, ctx.evidence.get(i)) for i, (c, d) in enumerate(zip(cands, ctx.decisions))]
 
     @staticmethod

@@ -19,6 +19,12 @@ candidate (rule `profile_never`); `needs_evidence` rejects it unless the evidenc
 rules weigh (a cue, a corpus cue, a developer word next to a letter or in a word name's
 sentence, another language in the doc) speaks for it (`profile_needs_evidence`); `always`
 accepts a candidate that a rule rejected or no rule decided (`profile_always`).
+
+`model_key` (optional): the span key where the pipeline's model writes its entities. With
+it, the model finding the same span is evidence too for `needs_evidence`: a group decided
+"needs evidence here" is made of names the model disputed, so the policy reaches those
+and leaves alone the names the model agrees with ("the rule alone is not enough here; the
+rule and the model together are"). `adapt` writes the key of the pipeline it reviewed.
 `tag --explain` shows the rule and, in `evidence.profile`, the policy that fired.
 
 >>> profile = Profile.from_dict({"policies": [{"policy": "never", "surface": "c",
@@ -32,7 +38,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import srsly
 from spacy.language import Language
@@ -174,6 +180,7 @@ class Profile:
     policies: List[Policy] = field(default_factory=list)
     entries: List[Entry] = field(default_factory=list)
     tests: List[ProfileTest] = field(default_factory=list)
+    model_key: Optional[str] = None  # the model's span key: its agreement is evidence (docstring)
 
     def __post_init__(self) -> None:
         self._context: Dict[Tuple[str, Optional[str], str], Policy] = {}
@@ -195,16 +202,19 @@ class Profile:
 
     # -- reading and writing ---------------------------------------------------------
     def to_dict(self) -> Dict[str, Any]:
-        return {"version": PROFILE_VERSION,
-                "policies": [p.to_dict() for p in self.policies],
-                "entries": [e.to_json() for e in self.entries],
-                "tests": [t.to_dict() for t in self.tests]}
+        out: Dict[str, Any] = {"version": PROFILE_VERSION}
+        if self.model_key is not None:
+            out["model_key"] = self.model_key
+        out.update({"policies": [p.to_dict() for p in self.policies],
+                    "entries": [e.to_json() for e in self.entries],
+                    "tests": [t.to_dict() for t in self.tests]})
+        return out
 
     @classmethod
     def from_dict(cls, data: Any, where: Where = "<profile>") -> "Profile":
         if not isinstance(data, dict):
             raise _problem(where, "a profile is a JSON object with \"policies\", \"entries\" and \"tests\"")
-        unknown = sorted(set(data) - {"version", "policies", "entries", "tests"})
+        unknown = sorted(set(data) - {"version", "model_key", "policies", "entries", "tests"})
         if unknown:
             raise _problem(where, f"unknown field(s) {unknown}")
         if data.get("version", PROFILE_VERSION) != PROFILE_VERSION:
@@ -216,7 +226,8 @@ class Profile:
         entries = [parse_entry(e, where, i) for i, e in enumerate(data.get("entries", []), start=1)]
         check_unique_aliases(entries, where)
         return cls([parse_policy(p, where, i) for i, p in enumerate(data.get("policies", []))], entries,
-                   [parse_test(t, where, i) for i, t in enumerate(data.get("tests", []))])
+                   [parse_test(t, where, i) for i, t in enumerate(data.get("tests", []))],
+                   _str(data.get("model_key"), where, "model_key", optional=True))
 
     def to_bytes(self) -> bytes:
         return srsly.json_dumps(self.to_dict(), indent=2, sort_keys=False).encode("utf8") + b"\n"
@@ -244,11 +255,18 @@ class Profile:
         Path(path).write_bytes(self.to_bytes())
 
     # -- at run time -------------------------------------------------------------------
-    def revise(self, ctx: RuleContext) -> None:
-        """Apply the policies to the decisions of every rule (called by `RuleSet.decide`)."""
+    def revise(self, ctx: RuleContext, source: Optional[Doc] = None,
+               back: Optional[Callable[[Any], Any]] = None) -> None:
+        """Apply the policies to the decisions of every rule (called by `RuleSet.decide`).
+        `source`: the doc as given (ctx.doc may be its whitespace-free view), whose
+        `spans[model_key]` are the model's; `back` maps a candidate to its offsets."""
         if not (self._context or self._kind):
             return
         doc = ctx.doc
+        source = doc if source is None else source
+        model = set()
+        if self.model_key is not None and self.model_key in source.spans:
+            model = {(s.start, s.end) for s in source.spans[self.model_key]}
         for i, cand in enumerate(ctx.cands):
             current = ctx.decisions[i]
             words = [doc[j].text for j in range(cand.start, cand.end)]
@@ -263,7 +281,8 @@ class Profile:
             elif policy.policy == NEVER:
                 change = accepted
             else:
-                change = accepted and not _has_evidence(cand, ctx)
+                mapped = cand if back is None else back(cand)
+                change = accepted and (mapped.start, mapped.end) not in model and not _has_evidence(cand, ctx)
             if change:
                 ctx.decisions[i] = Decision(RULE_NAMES[policy.policy], accept=policy.policy == ALWAYS)
                 ctx.evidence[i] = {**(ctx.evidence.get(i) or {}), "profile": policy.describe()}

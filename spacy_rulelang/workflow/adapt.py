@@ -14,7 +14,8 @@ Every row goes through the same steps (`Adapt.row`):
 3. the row's decisions: the first `budget` ranked groups, `budget` random groups, or
    `budget` random sentences with a disagreement (the old review, one sentence at a time,
    as a Prodigy `review` answer); the reviewer answers each from gold;
-4. `apply` turns them into a domain profile (review/run.py);
+4. `apply` turns them into a domain profile (review/run.py), with the model's span key:
+   the model agreeing is evidence for a "needs evidence" policy (ruler/profile.py);
 5. the rules with the profile weak-label the user's text, and `apply` puts the reviewer's
    corrections on top (`weak_corpus`);
 6. the CNN is retrained on it with one recipe for every row (`Recipe`);
@@ -339,7 +340,7 @@ class Adapt:
         corpus = self.weak0
         if lines:
             write_jsonl(step / "decisions.jsonl", lines)
-            run_apply(step / "decisions.jsonl", self.weak0, step / "profile")
+            run_apply(step / "decisions.jsonl", self.weak0, step / "profile", model_key=self.key)
             profile = Profile.read(step / "profile" / "profile.json")
             weak = weak_corpus(self.rules_nlp, self.docs, profile, step / "weak.spacy", self.s.batch_size)
             run_apply(step / "decisions.jsonl", weak, step / "applied")  # the corrections on top

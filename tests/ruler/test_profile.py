@@ -184,3 +184,44 @@ def test_profile_travels_to_a_fresh_process_with_identical_spans(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     there = json.loads(result.stdout)
     assert there == [[list(span) for span in doc] for doc in here]
+
+
+def model_doc(nlp, words, model_spans=(), key="model"):
+    doc = Doc(nlp.vocab, words=words)
+    doc.spans[key] = [doc[s:e] for s, e in model_spans]
+    return doc
+
+
+def found(nlp, doc):
+    doc = nlp(doc)  # held here: a SpanGroup does not keep its doc alive
+    return [s.text for s in doc.spans["rulelang"]]
+
+
+def test_profile_needs_evidence_counts_the_models_agreement(fresh_rule_nlp):
+    """With `model_key`, the model finding the name is evidence: a "needs evidence" decided on
+    names the model disputed leaves alone those it agrees with."""
+    nlp = fresh_rule_nlp
+    words = "Scala was slow for us .".split()
+    doc = nlp(model_doc(nlp, words))
+    assert [s.text for s in doc.spans["rulelang"]] == ["Scala"]
+    rule = doc.spans["rulelang"][0]._.rulelang_rule
+    policy = {"policy": "needs_evidence", "rule": rule, "name_kind": "capitalised"}
+    nlp.get_pipe("rulelang").set_profile(Profile.from_dict({"model_key": "model", "policies": [policy]}))
+    assert found(nlp, model_doc(nlp, words)) == []
+    assert found(nlp, model_doc(nlp, words, [(0, 1)])) == ["Scala"]
+    assert found(nlp, model_doc(nlp, words, [(0, 1)], key="other")) == []
+    # a line break before the name: the model's offsets are the doc's, not the rules' view's
+    broken = ["Notes", ":", "\n", "Scala", "was", "slow", "."]
+    assert found(nlp, model_doc(nlp, broken, [(3, 4)])) == ["Scala"]
+    assert found(nlp, model_doc(nlp, broken)) == []
+    # without model_key the model's spans are not evidence
+    nlp.get_pipe("rulelang").set_profile(Profile.from_dict({"policies": [policy]}))
+    assert found(nlp, model_doc(nlp, words, [(0, 1)])) == []
+
+
+def test_profile_model_key_roundtrips_and_is_validated():
+    profile = Profile.from_dict({"model_key": "model", "policies": []})
+    assert Profile.from_bytes(profile.to_bytes()).model_key == "model"
+    assert "model_key" not in Profile.from_dict({}).to_dict()  # absent: profiles written before read the same
+    with pytest.raises(ValueError, match="E351"):
+        Profile.from_dict({"model_key": ""})

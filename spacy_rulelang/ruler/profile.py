@@ -25,6 +25,7 @@ it, the model finding the same span is evidence too for `needs_evidence`: a grou
 "needs evidence here" is made of names the model disputed, so the policy reaches those
 and leaves alone the names the model agrees with ("the rule alone is not enough here; the
 rule and the model together are"). `adapt` writes the key of the pipeline it reviewed.
+
 `tag --explain` shows the rule and, in `evidence.profile`, the policy that fired.
 
 >>> profile = Profile.from_dict({"policies": [{"policy": "never", "surface": "c",

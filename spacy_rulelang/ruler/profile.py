@@ -256,15 +256,13 @@ class Profile:
         Path(path).write_bytes(self.to_bytes())
 
     # -- at run time -------------------------------------------------------------------
-    def revise(self, ctx: RuleContext, source: Optional[Doc] = None,
-               back: Optional[Callable[[Any], Any]] = None) -> None:
+    def revise(self, ctx: RuleContext, source: Doc, back: Callable[[Any], Any]) -> None:
         """Apply the policies to the decisions of every rule (called by `RuleSet.decide`).
         `source`: the doc as given (ctx.doc may be its whitespace-free view), whose
         `spans[model_key]` are the model's; `back` maps a candidate to its offsets."""
         if not (self._context or self._kind):
             return
         doc = ctx.doc
-        source = doc if source is None else source
         model = set()
         if self.model_key is not None and self.model_key in source.spans:
             model = {(s.start, s.end) for s in source.spans[self.model_key]}
@@ -282,7 +280,7 @@ class Profile:
             elif policy.policy == NEVER:
                 change = accepted
             else:
-                mapped = cand if back is None else back(cand)
+                mapped = back(cand)
                 change = accepted and (mapped.start, mapped.end) not in model and not _has_evidence(cand, ctx)
             if change:
                 ctx.decisions[i] = Decision(RULE_NAMES[policy.policy], accept=policy.policy == ALWAYS)

@@ -40,8 +40,14 @@ CONVENTION_FIELDS: Dict[str, Tuple[str, str, str]] = {
     "programming_nouns": ("conventions", "programming_nouns", "set"),
     # computed from annotated corpora (spacy_rulelang.catalogue.build.corpus_evidence)
     "corpus_cues": ("cues", "corpus", "map"),
+    "name_cues_before": ("cues", "corpus_name_before", "map"),
+    "name_cues_after": ("cues", "corpus_name_after", "map"),
     "glued_version_ids": ("conventions", "glued_version_ids", "set"),
+    "glued_version_forms": ("conventions", "glued_version_forms", "set"),
     "non_language_ids": ("conventions", "corpus_non_language_ids", "set"),
+    "language_ids": ("conventions", "corpus_language_ids", "set"),
+    "tool_ids": ("conventions", "corpus_preposition_ids", "set"),
+    "tool_prepositions": ("conventions", "corpus_tool_prepositions", "set"),
     "tagged_kinds": ("conventions", "tagged_kinds", "set"),
     "tagged_markup_ids": ("conventions", "tagged_markup_ids", "set"),
 }
@@ -71,8 +77,14 @@ class Conventions:
     person_verbs: FrozenSet[str] = frozenset()
     programming_nouns: FrozenSet[str] = frozenset()
     corpus_cues: Dict[str, FrozenSet[str]] = field(default_factory=dict)
+    name_cues_before: Dict[str, FrozenSet[str]] = field(default_factory=dict)
+    name_cues_after: Dict[str, FrozenSet[str]] = field(default_factory=dict)
     glued_version_ids: FrozenSet[str] = frozenset()
+    glued_version_forms: FrozenSet[str] = frozenset()
     non_language_ids: FrozenSet[str] = frozenset()
+    language_ids: FrozenSet[str] = frozenset()
+    tool_ids: FrozenSet[str] = frozenset()
+    tool_prepositions: FrozenSet[str] = frozenset()
     tagged_kinds: FrozenSet[str] = frozenset()
     tagged_markup_ids: FrozenSet[str] = frozenset()
     max_before_words: int = field(init=False)

@@ -147,12 +147,16 @@ def hyphen_letter(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
     that ends so ("Objective - C") is one candidate already and never gets here.
 
     Kept where the hyphen is a dash before a list or after a programming word: "two
-    languages - C and Go", "pure - C"."""
+    languages - C and Go", "pure - C". The same on the right, before a capitalised word that
+    names no language: "the R - Forge site", "the R - Scan module" ("R - packages" stays)."""
     i = cand.start
-    if not _one_letter(cand, ctx) or i < 2 or not ctx.doc[i].text.isupper():
+    if not _one_letter(cand, ctx) or not ctx.doc[i].text.isupper():
         return None
     doc, conv = ctx.doc, ctx.conv
-    if doc[i - 1].text not in HYPHENS or not doc[i - 2].is_alpha:
+    if i + 2 < len(doc) and doc[i + 1].text in HYPHENS and doc[i + 2].is_alpha and doc[i + 2].text[:1].isupper() \
+            and not any(c.start == i + 2 for c in ctx.neighbours(cand)):
+        return True
+    if i < 2 or doc[i - 1].text not in HYPHENS or not doc[i - 2].is_alpha:
         return None
     left = doc[i - 2].lower_
     if conv.programming_word(left) or left in conv.compound_prefixes or ctx.next(cand) in conv.separators:
@@ -181,15 +185,17 @@ def letter_after_noun(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
 def letter_before_noun(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
     """A capital letter between a determiner and a noun that is not about programming is a
     symbol or a label: "the R factor of the crystal", "a T cell" ("the C compiler", "an R
-    package", "the C preprocessor" stay)."""
+    package", "the C preprocessor" stay, and so does "the R software": a noun that the
+    corpora show after that very name, see `corpus_cue`)."""
     i = cand.start
     if not _one_letter(cand, ctx) or i == 0 or not ctx.doc[i].text.isupper():
         return None
     if ctx.lowers[i - 1] not in ("the", "a", "an") or not ctx.pos():
         return None
     run = _noun_run(ctx, cand.end)
-    if not run or any(ctx.conv.programming_word(w) for w in run):
-        return None
+    if not run or any(ctx.conv.programming_word(w) for w in run) \
+            or (_exact_name(cand, ctx) and run[0] in ctx.conv.name_cues_after.get(cand.entry.id, ())):
+        return None  # "the R software": a word the corpora show after this very name
     return True
 
 
@@ -296,7 +302,8 @@ def evidence(cand: Candidate, ctx: RuleContext) -> dict:
     """What speaks for a candidate being a language, beyond the tagger's PROPN: recorded
     for `explain` / `tag --explain`, so that a user sees why "R" was taken in one sentence
     and not in another. Features: `cue` (a cue word or phrase of cues.json next to it),
-    `corpus_cue` (a neighbour that the corpora show next to labelled names),
+    `corpus_cue` (a neighbour that the corpora show next to labelled names, or next to this
+    name written its own way: "in R"),
     `programming_word` (a developer word within `context_window` tokens), `version`,
     `other_language` (another name in the doc that needs no context), `pos` (the tag)."""
     i = ctx.index[id(cand)]
@@ -321,6 +328,12 @@ def evidence(cand: Candidate, ctx: RuleContext) -> dict:
         corpus_cue = ctx.prev(cand) if ctx.prev(cand) in before else two
     elif ctx.next(cand) in after:
         corpus_cue = ctx.next(cand)
+    elif _exact_name(cand, ctx):  # this name's own cues: "R software", "in R", "using R"
+        if ctx.prev(cand) in conv.name_cues_before.get(cand.entry.id, ()) \
+                or (cand.entry.id in conv.tool_ids and ctx.prev(cand) in conv.tool_prepositions):
+            corpus_cue = ctx.prev(cand)
+        elif ctx.next(cand) in conv.name_cues_after.get(cand.entry.id, ()):
+            corpus_cue = ctx.next(cand)
     other = next((doc[c.start:c.end].text for c in _context_free_names(ctx) if c.entry.id != cand.entry.id), None)
     lo, hi = max(0, cand.start - ctx.window), min(len(doc), cand.end + ctx.window)
     nearby = _developer_word_in(ctx, cand, lo, hi)
@@ -332,6 +345,15 @@ def evidence(cand: Candidate, ctx: RuleContext) -> dict:
              "other_language": other, "pos": doc[cand.start].pos_ or None}
     ctx.evidence[i] = found
     return found
+
+
+def _exact_name(cand: Candidate, ctx: RuleContext) -> bool:
+    """Written exactly as the language writes its name ("R", "Ruby"; spaCy keeps a
+    sentence-final "R." whole), as the per-name corpus tables were counted."""
+    text = ctx.doc[cand.start:cand.end].text
+    if cand.end - cand.start == 1 and len(text) > 1 and text.endswith("."):
+        text = text[:-1]
+    return text == cand.entry.name
 
 
 SENTENCE_STOPS = frozenset({".", "!", "?"})
@@ -431,12 +453,13 @@ def corpus_usage(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
 @register_rule("glued_version", stage="reject")
 def glued_version(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
     """A number glued to a name is a version only for names that take one by convention
-    ("python3", "C++17", "ES6", "php5"; computed: `glued_version_ids`); elsewhere it is a
+    ("python3", "C++17", "ES6", "php5"; computed: `glued_version_ids`), or in a written form
+    the corpora label ("AS3"; `glued_version_forms`); elsewhere it is a
     code or a label ("AS1 and AS2", "a C18 column"), unless a cue or a developer word
     nearby says otherwise ("AS3 code", "C99 allows declarations in loops")."""
     if not (cand.version_attached and ctx.conv.glued_version_ids) or cand.compound or cand.end - cand.start > 1:
         return None  # "Visual FoxPro9": a name of several words is no code
-    if cand.entry.id in ctx.conv.glued_version_ids:
+    if cand.entry.id in ctx.conv.glued_version_ids or ctx.lowers[cand.start] in ctx.conv.glued_version_forms:
         return None
     found = evidence(cand, ctx)
     return None if (found["cue"] or found["corpus_cue"] or found["programming_word"]) else True
@@ -488,7 +511,10 @@ def version_casing(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
 @register_rule("corpus_cue", stage="cue")
 def corpus_cue(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
     """A neighbour word that the annotated corpora show next to labelled names ("the R
-    package"; computed: "corpus" in cues.json), the name written its own way."""
+    package"; computed: "corpus" in cues.json), or next to this very name ("R software",
+    "Ruby code"; computed per language: "corpus_name_before" and "corpus_name_after"), or
+    after a preposition of a tool for a name the corpora show there ("analysed in R",
+    "loaded into R"; computed: "corpus_preposition_ids"), the name written its own way."""
     if not (cand.ambiguous and ctx.canonical(cand)):
         return None
     return True if evidence(cand, ctx)["corpus_cue"] else None
@@ -504,9 +530,12 @@ def needs_evidence(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
     modifies a noun that is not about programming: "Swift is a general-purpose programming
     language", not "the Processing screen ... API") or where the same text names another
     language ("Elm and Haskell" is `list_member`; "compared Elm with Python", where no cue
-    joins them, is this)."""
+    joins them, is this). Names that the annotated corpora call a language wherever they are
+    written the language's way ("Ruby"; computed: "corpus_language_ids") need no more."""
     if not (cand.ambiguous and _proper_noun_candidate(cand, ctx)):
         return None
+    if cand.entry.id in ctx.conv.language_ids and _exact_name(cand, ctx):
+        return None  # the corpora call "Ruby" a language wherever it is written so (computed)
     found = evidence(cand, ctx)
     near = found["programming_word"]
     if len(cand.alias.text) == 1:  # a letter: only the next word ("the C preprocessor"), or a
@@ -520,7 +549,8 @@ def needs_evidence(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
 # -- part of speech ----------------------------------------------------------------
 @register_rule("pos_check", stage="veto")
 def pos_check(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
-    """The tagger says verb, adposition, ...: "I go home"; or part of a longer name ("Taylor Swift").
+    """The tagger says verb, adposition, ...: "I go home"; or part of a longer name ("Taylor Swift";
+    not before a capitalised developer word: "a Groovy Script").
 
     A direct cue or a list overrules the tagger where the casing agrees."""
     if not ctx.pos():
@@ -528,8 +558,8 @@ def pos_check(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
     doc, token = ctx.doc, ctx.doc[cand.start]
     for j in (cand.start - 1, cand.end):  # "Taylor Swift", "Arduino Uno"; not "JavaScript Rust"
         if 0 <= j < len(doc) and doc[j].pos_ == "PROPN" and doc[j].text[:1].isupper() \
-                and not ctx.named_at(cand, j):
-            return True
+                and not ctx.named_at(cand, j) and not (j == cand.end and ctx.conv.programming_word(doc[j].lower_)):
+            return True  # a developer word after it is a title-cased heading: "in Groovy Script"
     if token.pos_ not in NOT_NAME_POS and not (token.pos_ == "ADJ" and token.is_lower):
         return None
     decision = ctx.decisions[ctx.index[id(cand)]]
@@ -557,7 +587,10 @@ def casing(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
     canonical = ctx.canonical(cand, pos_stage=True) and not token.is_lower
     sentence_start = cand.start == 0 or bool(token.is_sent_start) or prev.text in SENTENCE_END
     subject = nxt is not None and nxt.pos_ in ("AUX", "VERB")  # "Ruby has four levels"
-    return True if not (lowercase_ok or canonical) or (sentence_start and not subject) else None
+    # a name the corpora call a language wherever it is written so: its capital says nothing
+    # at the start of a sentence, and nothing speaks for the ordinary word ("Ruby core team")
+    known = cand.entry.id in ctx.conv.language_ids and _exact_name(cand, ctx)
+    return True if not (lowercase_ok or canonical) or (sentence_start and not subject and not known) else None
 
 
 @register_rule("pos_propn", stage="cue")

@@ -36,6 +36,19 @@ def test_corpus_evidence_tables_follow_the_counts(tmp_path):
     assert "template" not in tables["tagged_kinds"] and "programming" in tables["tagged_kinds"]
 
 
+def test_evidence_about_one_name_follows_its_own_counts(tmp_path):
+    so = write(tmp_path / "train.txt",
+               ["It runs in R/B-Language now ."] * 2 + ["I loaded it into R/B-Language ."]
+               + ["The R/B-Language software is free ."] * 3 + ["Cells in C were fixed ."] * 3
+               + ["It was written in C/B-Language ."] + ["We use R/B-Language ."] * 5
+               + ["Plot R values ."])
+    tables = compute([so], [], ENTRIES + [parse_entry({"id": "c", "name": "C", "ambiguous": True})])["tables"]
+    assert tables["corpus_preposition_ids"] == ["r"]  # "in" and "into" counted together; "in C" is 1 of 4
+    assert "in" in tables["corpus_tool_prepositions"] and "for" not in tables["corpus_tool_prepositions"]
+    assert tables["corpus_name_after"] == {"r": ["software"]}
+    assert tables["corpus_language_ids"] == ["r"]  # 11 of 12 written "R" mid-sentence are labelled
+
+
 def test_corpus_evidence_refuses_a_test_split(tmp_path):
     path = write(tmp_path / "test.txt", ["x"])
     with pytest.raises(ValueError, match="E330"):

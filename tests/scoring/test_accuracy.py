@@ -11,14 +11,15 @@ import pytest
 
 from spacy_rulelang.scoring.rule_benchmark import load_gold, score_rules
 
-# Minimum P, R and F1 (entity level, exact spans, corpus tokens) per domain: what the rules
-# scored when the gate was set, minus a small margin (about 0.02). Raise them as the rules
-# improve. Measured (P / R / F1): dev 0.954 / 0.936 / 0.945, sner_train 0.877 / 0.902 / 0.890,
-# somesci_devel every 2nd doc 0.254 / 0.969 (31 of 32) / 0.403.
+# Minimum P, R and F1 (entity level, exact spans, corpus tokens) per domain: issue #19's dev
+# targets where it sets one (SO dev F1 >= 0.94, S-NER F1 >= 0.90, SoMeSci P >= 0.60 with
+# R >= 0.85), the rest just below what the rules scored when the gate was set (they are
+# deterministic). Measured (P / R / F1): dev 0.961 / 0.936 / 0.948, sner_train 0.911 /
+# 0.896 / 0.903, somesci_devel every 2nd doc 0.646 / 0.969 (31 of 32) / 0.775.
 GATES = {
-    "dev": {"p": 0.94, "r": 0.92, "f": 0.94},
-    "sner_train": {"p": 0.86, "r": 0.88, "f": 0.87},
-    "somesci_devel": {"p": 0.23, "r": 0.93, "f": 0.38},
+    "dev": {"p": 0.95, "r": 0.93, "f": 0.94},
+    "sner_train": {"p": 0.90, "r": 0.89, "f": 0.90},
+    "somesci_devel": {"p": 0.60, "r": 0.85, "f": 0.70},
 }
 # Where each domain's gold comes from, how many docs the gate scores, and which of them:
 # SoMeSci devel (283k tokens) took 220 s whole on this 2-core machine, so its gate scores a

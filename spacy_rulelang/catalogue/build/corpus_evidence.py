@@ -4,8 +4,10 @@
         --so ../shared/data/stackoverflow_ner/train.txt ../shared/data/stackoverflow_ner/dev.txt \\
         --other ../shared/data/out_of_domain/sner_train.txt ../shared/data/out_of_domain/somesci_train.txt
 
-writes four tables into `data/cues.json` ("corpus") and `data/conventions.json`
-("glued_version_ids", "corpus_non_language_ids", "tagged_kinds", "tagged_markup_ids"), and
+writes its tables into `data/cues.json` ("corpus", "corpus_name_before",
+"corpus_name_after") and `data/conventions.json` ("glued_version_ids",
+"glued_version_forms", "corpus_non_language_ids", "corpus_preposition_ids",
+"corpus_tool_prepositions", "corpus_language_ids", "tagged_kinds", "tagged_markup_ids"), and
 the counts behind them, with the files' sha256 and the thresholds, into
 `data/corpus_evidence.provenance.json`. Only tuning splits may be passed (never a test
 split); SO dev and SoMeSci devel are best left out, so that they measure the result.
@@ -27,7 +29,9 @@ alias; it is *labelled* when it is exactly a gold `Language` span):
    tokens that split into an alias and a glued number (catalogue.versions); an entry
    qualifies when at least ``GLUED_MIN_LABELLED`` (2) of them are labelled and labelled
    ones are at least ``GLUED_MIN_SHARE`` (0.5) of all. "AS1" (a region, a gene) and "C18"
-   (a column) are then not versions of ActionScript and C without other evidence.
+   (a column) are then not versions of ActionScript and C without other evidence. The same
+   counts per written form, lower case ("glued_version_forms"), with the same thresholds:
+   "as3" is labelled where "as1" never is, so ActionScript 3 keeps its usual name.
 3. **Names the corpora do not call languages** ("corpus_non_language_ids"): entries whose
    name or alias, three letters or more, not first in its sentence, occurs at least ``NON_LANGUAGE_MIN`` (20) times over all corpora and is labelled in at most
    ``NON_LANGUAGE_MAX_SHARE`` (0.05) of them: statistics packages that SoMeSci labels as
@@ -44,6 +48,27 @@ alias; it is *labelled* when it is exactly a gold `Language` span):
    in prose (see the counts). Markup is split: a markup entry is tagged when train/dev
    label it `Language` at least ``MARKUP_MIN_LABELLED`` (5) times (HTML, XML, XAML);
    other markup (Markdown, AsciiDoc, reStructuredText) is a document format.
+5. **Cues of one name** ("corpus_name_before", "corpus_name_after" in cues.json): the word
+   right before and right after, as in (1), counted per language and for the name written
+   exactly as the language writes itself ("R", not "r"): "R software" is labelled where
+   "Processing software" is not, so the pooled table of (1) cannot hold it. A word is a cue
+   of that name when it is next to it L >= ``NAME_CUE_MIN_LABELLED`` (3) times labelled and
+   the smoothed share (L + 1) / (L + U + 2) >= ``CUE_MIN_SHARE`` (0.6).
+6. **Names the corpora show as tools** ("corpus_preposition_ids"): function words say
+   nothing about ambiguous names in general ("in C" is a figure panel in scientific text),
+   but they do about some names. The entries whose name, written its own way, follows a
+   preposition of ``TOOL_PREPOSITIONS`` ("in", "using", "with", "into", "within", ...: what
+   a thing is done in or with; written to conventions.json as "corpus_tool_prepositions")
+   at least ``NAME_CUE_MIN_LABELLED`` (3) times labelled, with the smoothed share >=
+   ``CUE_MIN_SHARE``, the prepositions counted together: "analysed in R", "using R", "into
+   R"; C is not one. English grammar names the slot; the corpora say which names fill it as
+   languages.
+7. **Names the corpora call languages** ("corpus_language_ids"): the mirror of (3). Entries
+   whose ambiguous name, written exactly as the language writes it and not first in its
+   sentence, is labelled at least ``LANGUAGE_MIN_LABELLED`` (5) times and in at least
+   ``LANGUAGE_MIN_SHARE`` (0.9) of its occurrences: the ordinary-word reading does not show
+   in developer or scientific text ("Ruby"), so the tagger's proper noun is evidence enough
+   and `needs_evidence` leaves the name to the later rules (casing, the person verbs).
 """
 from __future__ import annotations
 
@@ -68,6 +93,10 @@ NON_LANGUAGE_MIN = 20
 NON_LANGUAGE_MAX_SHARE = 0.05
 KIND_MIN_SHARE = 1 / 3
 MARKUP_MIN_LABELLED = 5
+NAME_CUE_MIN_LABELLED = 3
+LANGUAGE_MIN_LABELLED = 5
+LANGUAGE_MIN_SHARE = 0.9
+TOOL_PREPOSITIONS = frozenset("in into within inside using with via through under onto".split())
 ALWAYS_TAGGED_KINDS = ("programming", "shell")
 PROVENANCE_FILE = "corpus_evidence.provenance.json"
 STOP_WORDS = frozenset(
@@ -112,13 +141,24 @@ def _neighbours(words: List[str], i: int) -> Iterator[Tuple[str, str]]:
         yield "after", after
 
 
+def _own_neighbours(words: List[str], i: int) -> Iterator[Tuple[str, str]]:
+    """The word before and after words[i], lower case, 2+ letters, no function word."""
+    for side, j in (("before", i - 1), ("after", i + 1)):
+        if 0 <= j < len(words) and words[j].isalpha() and len(words[j]) > 1 and words[j].lower() not in STOP_WORDS:
+            yield side, words[j].lower()
+
+
+def _share_ok(labelled: int, unlabelled: int) -> bool:
+    return (labelled + 1) / (labelled + unlabelled + 2) >= CUE_MIN_SHARE
+
+
 def _sha256(path: Union[str, Path]) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def compute(so_paths: Sequence[Union[str, Path]], other_paths: Sequence[Union[str, Path]],
             entries: Iterable[Entry]) -> dict:
-    """All four tables and their counts (see the module docstring)."""
+    """All the tables and their counts (see the module docstring)."""
     entries = list(entries)
     alias_of: Dict[str, Entry] = {}
     ambiguous: Set[str] = set()
@@ -130,7 +170,11 @@ def compute(so_paths: Sequence[Union[str, Path]], other_paths: Sequence[Union[st
                                                    "after": defaultdict(lambda: [0, 0])}
     cue_names: Dict[str, Dict[str, Set[str]]] = {"before": defaultdict(set), "after": defaultdict(set)}
     glued: Dict[str, List[int]] = defaultdict(lambda: [0, 0])
+    glued_forms: Dict[str, List[int]] = defaultdict(lambda: [0, 0])
     capital: Dict[str, List[int]] = defaultdict(lambda: [0, 0])
+    own_cues: Dict[Tuple[str, str, str], List[int]] = defaultdict(lambda: [0, 0])  # (id, side, word)
+    own_name: Dict[str, List[int]] = defaultdict(lambda: [0, 0])
+    as_tool: Dict[str, List[int]] = defaultdict(lambda: [0, 0])
     kind_types: Dict[str, Counter] = defaultdict(Counter)
     markup_labelled: Counter = Counter()
     so = {str(p) for p in so_paths}
@@ -145,6 +189,7 @@ def compute(so_paths: Sequence[Union[str, Path]], other_paths: Sequence[Union[st
                     base = alias_of.get(split[0]) if split is not None else None
                     if base is not None and word[:1].isalpha():
                         glued[base.id][0 if label else 1] += 1
+                        glued_forms[lower][0 if label else 1] += 1
                     continue
                 if str(path) in so and types[i] != "O":
                     kind_types[entry.kind][types[i]] += 1
@@ -155,15 +200,31 @@ def compute(so_paths: Sequence[Union[str, Path]], other_paths: Sequence[Union[st
                         cue_counts[side][other][0 if label else 1] += 1
                         if label:
                             cue_names[side][other].add(entry.id)
+                    if word == entry.name:
+                        for side, other in _own_neighbours(words, i):
+                            own_cues[entry.id, side, other][0 if label else 1] += 1
+                        if i > 0:
+                            own_name[entry.id][0 if label else 1] += 1
+                        if i > 0 and words[i - 1].lower() in TOOL_PREPOSITIONS:
+                            as_tool[entry.id][0 if label else 1] += 1
                 if i > 0 and len(word) >= 3 and lower in entry.aliases \
                         and (lower not in ambiguous or (entry.name.isupper() and word == entry.name)):
                     capital[entry.id][0 if label else 1] += 1
     cues = {side: sorted(w for w, (lab, unl) in counts.items()
                          if lab >= CUE_MIN_LABELLED and len(cue_names[side][w]) >= CUE_MIN_NAMES
-                         and (lab + 1) / (lab + unl + 2) >= CUE_MIN_SHARE)
+                         and _share_ok(lab, unl))
             for side, counts in cue_counts.items()}
+    name_cues: Dict[str, Dict[str, List[str]]] = {"before": defaultdict(list), "after": defaultdict(list)}
+    for (entry_id, side, other), (lab, unl) in sorted(own_cues.items()):
+        if lab >= NAME_CUE_MIN_LABELLED and _share_ok(lab, unl):
+            name_cues[side][entry_id].append(other)
+    tool_ids = sorted(i for i, (lab, unl) in as_tool.items() if lab >= NAME_CUE_MIN_LABELLED and _share_ok(lab, unl))
+    language_ids = sorted(i for i, (lab, unl) in own_name.items()
+                          if lab >= LANGUAGE_MIN_LABELLED and lab >= LANGUAGE_MIN_SHARE * (lab + unl))
     glued_ids = sorted(i for i, (lab, unl) in glued.items()
                        if lab >= GLUED_MIN_LABELLED and lab >= GLUED_MIN_SHARE * (lab + unl))
+    glued_form_list = sorted(f for f, (lab, unl) in glued_forms.items()
+                             if lab >= GLUED_MIN_LABELLED and lab >= GLUED_MIN_SHARE * (lab + unl))
     non_language = sorted(i for i, (lab, unl) in capital.items()
                           if lab + unl >= NON_LANGUAGE_MIN and lab <= NON_LANGUAGE_MAX_SHARE * (lab + unl))
     kinds = sorted(k for k, c in kind_types.items()
@@ -171,12 +232,22 @@ def compute(so_paths: Sequence[Union[str, Path]], other_paths: Sequence[Union[st
     kinds = sorted(set(kinds) | set(ALWAYS_TAGGED_KINDS))
     markup_ids = sorted(i for i, n in markup_labelled.items() if n >= MARKUP_MIN_LABELLED)
     return {
-        "tables": {"corpus": cues, "glued_version_ids": glued_ids, "corpus_non_language_ids": non_language,
+        "tables": {"corpus": cues, "corpus_name_before": dict(name_cues["before"]),
+                   "corpus_name_after": dict(name_cues["after"]), "glued_version_ids": glued_ids,
+                   "glued_version_forms": glued_form_list,
+                   "corpus_non_language_ids": non_language, "corpus_preposition_ids": tool_ids,
+                   "corpus_tool_prepositions": sorted(TOOL_PREPOSITIONS),
+                   "corpus_language_ids": language_ids,
                    "tagged_kinds": kinds, "tagged_markup_ids": markup_ids},
         "counts": {
             "cues": {side: {w: counts[w] for w in cues[side]} for side, counts in cue_counts.items()},
             "glued_versions": {i: v for i, v in sorted(glued.items())},
+            "glued_version_forms": {f: glued_forms[f] for f in glued_form_list},
             "capitalised_unambiguous": {i: v for i, v in sorted(capital.items()) if sum(v) >= NON_LANGUAGE_MIN},
+            "name_cues": {f"{i} {side} {w}": v for (i, side, w), v in sorted(own_cues.items())
+                          if w in name_cues[side].get(i, ())},
+            "own_casing_not_first": {i: v for i, v in sorted(own_name.items()) if v[0] >= LANGUAGE_MIN_LABELLED},
+            "after_tool_preposition": {i: v for i, v in sorted(as_tool.items()) if v[0] >= NAME_CUE_MIN_LABELLED},
             "entity_types_by_kind": {k: dict(c.most_common()) for k, c in sorted(kind_types.items())},
             "markup_labelled": dict(markup_labelled.most_common()),
         },
@@ -184,7 +255,9 @@ def compute(so_paths: Sequence[Union[str, Path]], other_paths: Sequence[Union[st
                        "cue_min_share": CUE_MIN_SHARE, "glued_min_labelled": GLUED_MIN_LABELLED,
                        "glued_min_share": GLUED_MIN_SHARE, "non_language_min": NON_LANGUAGE_MIN,
                        "non_language_max_share": NON_LANGUAGE_MAX_SHARE, "kind_min_share": round(KIND_MIN_SHARE, 3),
-                       "markup_min_labelled": MARKUP_MIN_LABELLED, "always_tagged_kinds": list(ALWAYS_TAGGED_KINDS)},
+                       "markup_min_labelled": MARKUP_MIN_LABELLED, "always_tagged_kinds": list(ALWAYS_TAGGED_KINDS),
+                       "name_cue_min_labelled": NAME_CUE_MIN_LABELLED, "language_min_labelled": LANGUAGE_MIN_LABELLED,
+                       "language_min_share": LANGUAGE_MIN_SHARE},
         "sources": {Path(p).name: _sha256(p) for p in list(so_paths) + list(other_paths)},
     }
 
@@ -194,13 +267,18 @@ def write(result: dict, out_dir: Path) -> List[Path]:
     tables = result["tables"]
     cues_path, conv_path = out_dir / "cues.json", out_dir / "conventions.json"
     cues = json.loads(cues_path.read_text(encoding="utf8"))
-    cues["corpus"] = tables["corpus"]
-    cues["corpus_about"] = f"Computed by spacy_rulelang.catalogue.build.corpus_evidence; counts in {PROVENANCE_FILE}."
+    for key in ("corpus", "corpus_name_before", "corpus_name_after"):
+        cues[key] = tables[key]
+    cues["corpus_about"] = ("corpus, corpus_name_before and corpus_name_after are computed by "
+                            f"spacy_rulelang.catalogue.build.corpus_evidence; counts in {PROVENANCE_FILE}.")
     conv = json.loads(conv_path.read_text(encoding="utf8"))
-    for key in ("glued_version_ids", "corpus_non_language_ids", "tagged_kinds", "tagged_markup_ids"):
+    for key in ("glued_version_ids", "glued_version_forms", "corpus_non_language_ids", "corpus_preposition_ids", "corpus_tool_prepositions",
+                "corpus_language_ids", "tagged_kinds", "tagged_markup_ids"):
         conv[key] = tables[key]
-    conv["computed_about"] = (f"glued_version_ids, corpus_non_language_ids, tagged_kinds and tagged_markup_ids are "
-                              f"computed by spacy_rulelang.catalogue.build.corpus_evidence; counts in {PROVENANCE_FILE}.")
+    conv["computed_about"] = ("glued_version_ids, glued_version_forms, corpus_non_language_ids, corpus_preposition_ids (with the "
+                              "corpus_tool_prepositions it counted), corpus_language_ids, tagged_kinds and "
+                              "tagged_markup_ids are computed by spacy_rulelang.catalogue.build.corpus_evidence; "
+                              f"counts in {PROVENANCE_FILE}.")
     cues_path.write_text(json.dumps(cues, indent=2, ensure_ascii=False) + "\n", encoding="utf8")
     conv_path.write_text(json.dumps(conv, indent=1, ensure_ascii=False) + "\n", encoding="utf8")
     prov = out_dir / PROVENANCE_FILE

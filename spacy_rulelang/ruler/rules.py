@@ -55,6 +55,23 @@ def code_token(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
     return (nxt in conv.code_after or glued_after(doc, cand.end) in conv.code_after) or None
 
 
+@register_rule("initials", stage="reject")
+def initials(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
+    """Two capital letters coordinated with other two-capital tokens that name no language are
+    people's initials or codes: "reviewers ( JS and SS )" ("JS and CSS" stays)."""
+    text = ctx.doc[cand.start:cand.end].text
+    if cand.end - cand.start != 1 or len(text) != 2 or not text.isalpha() or not text.isupper():
+        return None
+    doc, named = ctx.doc, {c.start for c in ctx.neighbours(cand)}
+    for sep, j in ((cand.start - 1, cand.start - 2), (cand.end, cand.end + 1)):  # "SS and JS", "JS and SS"
+        if j < 0 or j >= len(doc) or ctx.lowers[sep] not in ctx.conv.separators or j in named:
+            continue
+        other = doc[j].text
+        if len(other) == 2 and other.isalpha() and other.isupper():
+            return True
+    return None
+
+
 @register_rule("data_format", stage="reject")
 def data_format(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
     """Data formats (JSON, YAML) are not labelled as languages."""
@@ -456,9 +473,14 @@ def glued_version(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
     ("python3", "C++17", "ES6", "php5"; computed: `glued_version_ids`), or in a written form
     the corpora label ("AS3"; `glued_version_forms`); elsewhere it is a
     code or a label ("AS1 and AS2", "a C18 column"), unless a cue or a developer word
-    nearby says otherwise ("AS3 code", "C99 allows declarations in loops")."""
+    nearby says otherwise ("AS3 code", "C99 allows declarations in loops"). Hyphenated to a
+    code on its left, it is part of that code whatever else: the gene "AFAP1 - AS1"."""
     if not (cand.version_attached and ctx.conv.glued_version_ids) or cand.compound or cand.end - cand.start > 1:
         return None  # "Visual FoxPro9": a name of several words is no code
+    doc, i = ctx.doc, cand.start
+    if i >= 2 and doc[i - 1].text in HYPHENS and any(ch.isdigit() for ch in doc[i - 2].text) \
+            and any(ch.isalpha() for ch in doc[i - 2].text):
+        return True  # a code hyphenated to a code: the gene "AFAP1 - AS1" (split text)
     if cand.entry.id in ctx.conv.glued_version_ids or ctx.lowers[cand.start] in ctx.conv.glued_version_forms:
         return None
     found = evidence(cand, ctx)
@@ -618,7 +640,8 @@ def adjacent_run(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
 
 
 DEFAULT_RULES = (
-    "record_evidence", "inside_word", "code_token", "data_format", "language_kind", "corpus_exclusion", "corpus_usage",
+    "record_evidence", "inside_word", "code_token", "initials", "data_format", "language_kind",
+    "corpus_exclusion", "corpus_usage",
     "file_type", "product_name", "single_letter", "degree_unit", "hyphen_letter", "letter_after_noun",
     "letter_before_noun", "versioned_noun", "glued_version", "shell_invocation", "code_like_name", "version_casing",
     "compound_token", "versioned_alias",

@@ -208,3 +208,29 @@ def test_a_name_the_corpora_always_label_needs_no_cue(nlp, text):
                                   "Ruby Tuesday opened a new restaurant."])
 def test_a_name_the_corpora_always_label_is_still_no_gem_or_person(nlp, text):
     assert found(nlp, text) == []
+
+
+# -- codes and initials that look like names ---------------------------------------------
+@pytest.mark.parametrize("text,name", [
+    ("Two reviewers ( JS and SS ) read every abstract.", "JS"),
+    ("The charts were drawn by MK and JS in May.", "JS"),
+])
+def test_two_capitals_beside_other_initials_are_people(nlp, text, name):
+    assert name not in found(nlp, text)
+
+
+@pytest.mark.parametrize("text", ["Use JS and CSS for the page.", "We know JS , Go and Python well."])
+def test_two_capitals_beside_a_language_stay(nlp, text):
+    assert "JS" in found(nlp, text)
+
+
+@pytest.mark.parametrize("text,name", [
+    ("Levels of the transcript ZNF3 - AS1 rose after treatment.", "AS1"),
+    ("The MIR22 - ES6 locus was deleted in both lines.", "ES6"),
+])
+def test_a_glued_code_hyphenated_to_a_code_is_a_gene_or_a_locus(nlp, text, name):
+    assert name not in found(nlp, text)
+
+
+def test_a_glued_version_after_a_plain_word_and_hyphen_stays(nlp):
+    assert "ES6" in found(nlp, "The code base moved from plain JavaScript - ES6 modules came later.")

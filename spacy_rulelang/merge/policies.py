@@ -153,7 +153,7 @@ def choose_policy(rows: Sequence[Dict[str, Any]], baseline: str = RULES_ALONE,
         lost = [f"{d} {row['domains'][d]['f']:.3f} < {base['domains'][d]['f']:.3f} - {tolerance}"
                 for d in base["domains"] if row["domains"][d]["f"] < base["domains"][d]["f"] - tolerance]
         if macro(row) < macro(base):
-            lost.append(f"macro {macro(row):.3f} < {macro(base):.3f}")
+            lost.append(f"macro {macro(row):.4f} < {macro(base):.4f}")
         verdicts[row["policy"]] = "; ".join(lost) if lost else "qualifies"
     qualified = [row for row in rows if verdicts[row["policy"]] == "qualifies"]
     best = max(macro(row) for row in qualified)

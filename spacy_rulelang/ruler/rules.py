@@ -373,6 +373,12 @@ def _exact_name(cand: Candidate, ctx: RuleContext) -> bool:
     return text == cand.entry.name
 
 
+def _corpus_language(cand: Candidate, ctx: RuleContext) -> bool:
+    """A name the annotated corpora call a language wherever it is written the language's way
+    ("Ruby"; computed: "corpus_language_ids"), written so here."""
+    return cand.entry.id in ctx.conv.language_ids and _exact_name(cand, ctx)
+
+
 SENTENCE_STOPS = frozenset({".", "!", "?"})
 SENTENCE_REACH = 25  # tokens searched on each side at most: linear on a doc without full stops
 
@@ -556,8 +562,8 @@ def needs_evidence(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
     written the language's way ("Ruby"; computed: "corpus_language_ids") need no more."""
     if not (cand.ambiguous and _proper_noun_candidate(cand, ctx)):
         return None
-    if cand.entry.id in ctx.conv.language_ids and _exact_name(cand, ctx):
-        return None  # the corpora call "Ruby" a language wherever it is written so (computed)
+    if _corpus_language(cand, ctx):
+        return None
     found = evidence(cand, ctx)
     near = found["programming_word"]
     if len(cand.alias.text) == 1:  # a letter: only the next word ("the C preprocessor"), or a
@@ -609,9 +615,9 @@ def casing(cand: Candidate, ctx: RuleContext) -> Optional[bool]:
     canonical = ctx.canonical(cand, pos_stage=True) and not token.is_lower
     sentence_start = cand.start == 0 or bool(token.is_sent_start) or prev.text in SENTENCE_END
     subject = nxt is not None and nxt.pos_ in ("AUX", "VERB")  # "Ruby has four levels"
-    # a name the corpora call a language wherever it is written so: its capital says nothing
-    # at the start of a sentence, and nothing speaks for the ordinary word ("Ruby core team")
-    known = cand.entry.id in ctx.conv.language_ids and _exact_name(cand, ctx)
+    # a name the corpora call a language: its capital says nothing at the start of a
+    # sentence, and nothing speaks for the ordinary word ("Ruby core team")
+    known = _corpus_language(cand, ctx)
     return True if not (lowercase_ok or canonical) or (sentence_start and not subject and not known) else None
 
 

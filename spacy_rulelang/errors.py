@@ -300,6 +300,11 @@ class Errors(metaclass=ErrorsWithCodes):
             "by the pipeline).")
     E363 = ("{path} has {n} sentence(s): splitting it into two halves needs at least 2.")
     E364 = "--init must be one of {allowed}, not {value!r}."
+    E365 = ("{path}: {problem}. `project adapt-summary` reads the NAME.json files that `project adapt` "
+            "writes (a list of rows with \"method\", \"decisions\", \"combined\" and \"model\"); rerun "
+            "`spacy project run adapt .` if it is missing or from another version.")
+    E366 = ("Row {row}: {path} has {found!r} where {first} has {expected!r}. The tables must come from "
+            "`project adapt` runs with the same budgets, so that their rows line up.")
 
     # --- domain profile (E350-E359) ---
     E350 = ("Could not read the domain profile {path}: {problem}. Pass the profile.json that "

@@ -1,16 +1,19 @@
-"""`project adapt` and `project split-half`: adapt the shipped pipeline to a user's text and
-measure what each kind of review is worth (see workflow/adapt.py)."""
+"""`project adapt`, `project adapt-summary` and `project split-half`: adapt the shipped
+pipeline to a user's text, measure what each kind of review is worth (see workflow/adapt.py),
+and print several domains' tables side by side."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 from wasabi import Printer
 
 from spacy_rulelang.cli._app import project_app
+from spacy_rulelang.io.atomic import atomic_file
 from spacy_rulelang.cli._options import budgets_or_exit
-from spacy_rulelang.workflow.adapt import INITS, KEYS, AdaptSettings, Recipe, measure, split_half
+from spacy_rulelang.workflow.adapt import INITS, KEYS, AdaptSettings, Recipe, measure, read_rows, split_half, \
+    summary_table
 from spacy_rulelang.workflow.loop import table
 
 
@@ -61,3 +64,29 @@ def split_half_cli(
     except (OSError, ValueError) as err:
         msg.fail(str(err), exits=1)
     msg.good(f"{first}: {n_first} sentences; {second}: {n_second}")
+
+
+@project_app.command("adapt-summary")
+def adapt_summary_cli(
+    # fmt: off
+    tables: List[str] = typer.Argument(..., help="NAME=PATH pairs: a domain's name and the NAME.json that `project adapt` wrote, e.g. somesci=metrics/adapt/somesci.json"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the table to this Markdown file"),
+    # fmt: on
+) -> None:
+    """Print the adapt tables of several domains side by side (the README's table): per row,
+    the pipeline's F1 and the retrained model's F1 in each domain."""
+    msg = Printer()
+    pairs = []
+    for item in tables:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            msg.fail(f"{item!r}: pass NAME=PATH, e.g. somesci=metrics/adapt/somesci.json", exits=1)
+        pairs.append((name, path))
+    try:
+        text = summary_table([(name, read_rows(Path(path))) for name, path in pairs])
+        if output is not None:
+            with atomic_file(output) as tmp:
+                tmp.write_text(text, encoding="utf8")
+    except (OSError, ValueError) as err:
+        msg.fail(str(err), exits=1)
+    print(text, end="")

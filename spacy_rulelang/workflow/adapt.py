@@ -31,6 +31,7 @@ is a row that says so.
 """
 from __future__ import annotations
 
+import json
 import random
 import shutil
 from dataclasses import dataclass, field
@@ -415,6 +416,47 @@ def measure(settings: AdaptSettings, msg: Optional[Printer] = None) -> RowWriter
     return writer
 
 
+# -- the README's summary: several domains side by side ----------------------------------
+def read_rows(path: Path) -> List[dict]:
+    """The rows of a NAME.json that `measure` wrote; E365 names the file when it is not one."""
+    try:
+        rows = json.loads(Path(path).read_text(encoding="utf8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(Errors.E365.format(path=path, problem=f"cannot be read ({err})")) from None
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and "method" in r for r in rows):
+        raise ValueError(Errors.E365.format(path=path, problem="it is not a list of rows with a \"method\""))
+    return rows
+
+
+def summary_table(tables: Sequence[Tuple[str, Sequence[dict]]]) -> str:
+    """One Markdown table with a column pair per domain: the pipeline's F1 (what a user gets)
+    and the retrained model's F1. Rows line up by position; a row that is missing from a
+    domain or was skipped there ends the table (the "on other text" rows exist in one domain
+    only). A budget that a domain could not fill is shown as the decisions it had."""
+    if not tables:
+        return ""
+    (first, first_rows), rest = tables[0], tables[1:]
+    head = "| row | " + " | ".join(f"{name}: pipeline | model" for name, _ in tables) + " |"
+    lines = [head, "|---|" + "---|" * (2 * len(tables))]
+    for i, row in enumerate(first_rows):
+        rows = [row] + [other[i] if i < len(other) else None for _, other in rest]
+        if any(r is None or "combined" not in r for r in rows):
+            break
+        for (name, _), r in zip(rest, rows[1:]):
+            if r["method"] != row["method"]:
+                raise ValueError(Errors.E366.format(row=i + 1, path=name, found=r["method"], first=first,
+                                                    expected=row["method"]))
+        label = row["method"]
+        if row["method"] in METHODS:
+            label = f"{label}, {row['decisions']}"
+            fewer = [f"{name}: {r['decisions']}" for (name, _), r in zip(rest, rows[1:])
+                     if r["decisions"] != row["decisions"]]
+            label += f" ({', '.join(fewer)})" if fewer else ""
+        cells = " | ".join(f"**{r['combined']['f']:.3f}** | {r['model']['f']:.3f}" for r in rows)
+        lines.append(f"| {label} | {cells} |")
+    return "\n".join(lines) + "\n"
+
+
 # -- S-NER: review the first half, score the second ---------------------------------------
 def split_half(data: Path, first: Path, second: Path) -> Tuple[int, int]:
     """The first half of DATA's sentences (in file order) and the second half (the larger one
@@ -427,4 +469,5 @@ def split_half(data: Path, first: Path, second: Path) -> Tuple[int, int]:
 
 
 __all__ = ["AdaptSettings", "Adapt", "Recipe", "SimulatedReviewer", "measure", "split_half", "training_indices",
+           "read_rows", "summary_table",
            "group_lines", "weak_corpus", "assemble", "train", "KEYS", "METHODS"]

@@ -215,3 +215,45 @@ def test_adapt_cli_bad_budgets_are_a_clear_error(tmp_path):
     result = CliRunner().invoke(app, ["project", "adapt", str(data), str(data), str(data), "--name", "x",
                                       "--budgets", "0"])
     assert result.exit_code == 1 and "--budgets takes positive numbers" in result.output
+
+
+def _row(method: str, decisions: int, pipeline: float, model: float) -> dict:
+    f1 = lambda f: {"p": f, "r": f, "f": f}  # noqa: E731
+    return {"method": method, "decisions": decisions, "policies": 0, "rules": f1(pipeline),
+            "model": f1(model), "combined": f1(pipeline)}
+
+
+def test_adapt_summary_lines_domains_up_by_row(tmp_path):
+    from typer.testing import CliRunner
+
+    from spacy_rulelang.cli import app
+
+    first = [_row("start: the shipped pipeline", 0, 0.7, 0.3), _row("ranked groups", 10, 0.8, 0.6),
+             _row("on `dev.spacy`: the shipped pipeline, no profile", 0, 0.9, 0.9)]
+    second = [_row("start: the shipped pipeline", 0, 0.91, 0.89), _row("ranked groups", 7, 0.92, 0.9)]
+    (tmp_path / "a.json").write_text(json.dumps(first), encoding="utf8")
+    (tmp_path / "b.json").write_text(json.dumps(second), encoding="utf8")
+    result = CliRunner().invoke(app, ["project", "adapt-summary", f"sci={tmp_path / 'a.json'}",
+                                      f"so={tmp_path / 'b.json'}"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "| row | sci: pipeline | model | so: pipeline | model |",
+        "|---|---|---|---|---|",
+        "| start: the shipped pipeline | **0.700** | 0.300 | **0.910** | 0.890 |",
+        "| ranked groups, 10 (so: 7) | **0.800** | 0.600 | **0.920** | 0.900 |",
+    ]  # the row on other text exists in one domain only: the table ends before it
+
+
+def test_adapt_summary_refuses_tables_whose_rows_differ(tmp_path):
+    from typer.testing import CliRunner
+
+    from spacy_rulelang.cli import app
+
+    (tmp_path / "a.json").write_text(json.dumps([_row("ranked groups", 10, 0.8, 0.6)]), encoding="utf8")
+    (tmp_path / "b.json").write_text(json.dumps([_row("random groups", 10, 0.8, 0.6)]), encoding="utf8")
+    (tmp_path / "c.json").write_text("{not json", encoding="utf8")
+    runner = CliRunner()
+    differ = runner.invoke(app, ["project", "adapt-summary", f"a={tmp_path / 'a.json'}", f"b={tmp_path / 'b.json'}"])
+    broken = runner.invoke(app, ["project", "adapt-summary", f"c={tmp_path / 'c.json'}"])
+    assert differ.exit_code == 1 and "E366" in differ.output
+    assert broken.exit_code == 1 and "E365" in broken.output and "c.json" in broken.output
